@@ -1,0 +1,64 @@
+"""Exact integer / fraction feature maps as nested tuples, and conversion from lists or numpy arrays.
+
+A 2D map is a tuple of rows; a multi-channel map is H × W × C (rows, then columns, then channels), the
+layout Keras uses with ``channels_last``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from numbers import Rational
+from typing import Any, Union
+
+from quizgen.errors import ConfigError
+
+Number = Union[int, Fraction]
+Grid2D = tuple[tuple[Number, ...], ...]
+
+
+def exact(value: Any) -> Number:
+    """An int or Fraction from an int, Fraction or numpy integer; ConfigError for floats and anything else."""
+    if isinstance(value, bool):
+        raise ConfigError(f"expected a number, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else value
+    if isinstance(value, Rational):  # numpy integers register as Integral, which is Rational
+        return int(value)
+    if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu":
+        return int(value)
+    raise ConfigError(f"feature maps and kernels must hold integers or exact fractions (got {value!r})")
+
+
+def normalize(value: Number) -> Number:
+    """A Fraction with denominator 1 becomes an int, so equal answers compare and print alike."""
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def to_channels(x: Any, name: str = "feature map") -> tuple[list[Grid2D], bool]:
+    """Split an H × W or H × W × C map into C exact 2D grids; also say whether the input had a channel axis."""
+    rows = [list(r) for r in x]
+    if not rows or not rows[0]:
+        raise ConfigError(f"the {name} must have at least one row and one column")
+    width = len(rows[0])
+    if any(len(r) != width for r in rows):
+        raise ConfigError(f"the {name} must be rectangular (rows of {sorted({len(r) for r in rows})} values)")
+    first = rows[0][0]
+    has_channels = isinstance(first, (list, tuple)) or (hasattr(first, "__len__") and not isinstance(first, str))
+    if not has_channels:
+        return [tuple(tuple(exact(v) for v in r) for r in rows)], False
+    depth = len(first)
+    if depth < 1 or any(len(cell) != depth for r in rows for cell in r):
+        raise ConfigError(f"every cell of the {name} must have the same number of channels")
+    return [tuple(tuple(exact(cell[c]) for cell in r) for r in rows) for c in range(depth)], True
+
+
+def from_channels(channels: list[Grid2D], has_channels: bool) -> tuple:
+    """Inverse of :func:`to_channels`: one 2D grid back as is, or C grids stacked as H × W × C."""
+    if not has_channels:
+        return channels[0]
+    h, w = len(channels[0]), len(channels[0][0])
+    return tuple(tuple(tuple(ch[i][j] for ch in channels) for j in range(w)) for i in range(h))

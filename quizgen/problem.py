@@ -1,0 +1,320 @@
+"""The immutable data a generator returns and everything downstream reads.
+
+Which step fills which field of a :class:`Problem`:
+
+=============  ==========================================================================================
+field          filled by
+=============  ==========================================================================================
+id             :func:`make_problem`, a content hash of topic, difficulty and params (same input, same id)
+topic          the generator's registered name
+difficulty     the caller (CLI option or bank section), passed through the generator
+params         the generator: every drawn or pinned parameter, Keras keyword names, JSON-ready; enough to
+               rebuild the problem in Keras (the cross-check does exactly that)
+title          the generator: a short human title ("Max pooling of a 4×4 map")
+prompt         the generator: the question as plain Unicode text, no markup (renderers escape it)
+data           the generator: what the prompt shows — matrices and layer lists, as data, never as text
+answer         the engine, via the generator
+solution       the generator: ordered steps, formula first, then the numbers ("8 × (3 × 3 × 1 + 1) = 80")
+mistakes       the generator asks the engine for each catalogued mistake's wrong answer;
+               :func:`make_problem` drops those equal to the right answer and repeats
+=============  ==========================================================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any, Union
+
+from quizgen.engine.grid import normalize
+from quizgen.engine.model import LayerSpec
+from quizgen.errors import QuizgenError, UserError, one_of
+
+
+class Difficulty(str, Enum):
+    """How hard a generated problem is: easy numbers divide evenly; hard ones need floors, 'same' with
+    strides, dilation, several channels, batch norm."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+    @classmethod
+    def parse(cls, value: object) -> Difficulty:
+        if isinstance(value, Difficulty):
+            return value
+        text = str(value).strip().lower()
+        for d in cls:
+            if d.value == text:
+                return d
+        raise UserError(f"difficulty must be {one_of([d.value for d in cls])} (got {value!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A tensor shape without the batch axis, e.g. (13, 13, 8)."""
+
+    dims: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(d) for d in self.dims) + (",)" if len(self.dims) == 1 else ")")
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """An exact H × W map, or H × W × C (rows, columns, channels) for a multi-channel map."""
+
+    values: tuple
+
+    @property
+    def has_channels(self) -> bool:
+        return isinstance(self.values[0][0], tuple)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        h, w = len(self.values), len(self.values[0])
+        return (h, w, len(self.values[0][0])) if self.has_channels else (h, w)
+
+    def channels(self) -> tuple[tuple[tuple[Any, ...], ...], ...]:
+        """The map as C separate H × W grids (one grid for a 2D map) — how a person reads it."""
+        if not self.has_channels:
+            return (self.values,)
+        depth = len(self.values[0][0])
+        return tuple(tuple(tuple(cell[c] for cell in row) for row in self.values) for c in range(depth))
+
+    def cells(self) -> tuple[Any, ...]:
+        """Every value, row-major (channels last)."""
+        if self.has_channels:
+            return tuple(v for row in self.values for cell in row for v in cell)
+        return tuple(v for row in self.values for v in row)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of a per-layer table: the layer, its output shape and its parameter count."""
+
+    layer: str
+    output_shape: Shape
+    params: int
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A per-layer shape-and-parameter table with the model's total."""
+
+    rows: tuple[TableRow, ...]
+    total: int
+
+
+Number = Union[int, Fraction]
+Answer = Union[int, Fraction, Shape, Matrix, Table]
+
+
+class AnswerKind(str, Enum):
+    """The kinds of answer a problem can have; each has its own rendering, Moodle question type and grading."""
+
+    NUMBER = "number"
+    SHAPE = "shape"
+    MATRIX = "matrix"
+    TABLE = "table"
+
+
+def answer_kind(answer: Answer) -> AnswerKind:
+    if isinstance(answer, (int, Fraction)) and not isinstance(answer, bool):
+        return AnswerKind.NUMBER
+    if isinstance(answer, Shape):
+        return AnswerKind.SHAPE
+    if isinstance(answer, Matrix):
+        return AnswerKind.MATRIX
+    if isinstance(answer, Table):
+        return AnswerKind.TABLE
+    raise QuizgenError(f"not an answer: {answer!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Mistake:
+    """A named common mistake, the wrong answer it leads to on this problem, and one sentence of feedback."""
+
+    name: str
+    answer: Answer
+    feedback: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixData:
+    """A matrix the prompt shows, e.g. the input feature map "X" or the kernel "K"."""
+
+    name: str
+    matrix: Matrix
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelData:
+    """A sequential model the prompt shows: input shape and layers (Keras class names and keywords)."""
+
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerSpec, ...]
+
+
+PromptData = Union[MatrixData, ModelData]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One generated exercise; see the module docstring for who fills which field."""
+
+    id: str
+    topic: str
+    difficulty: Difficulty
+    params: Mapping[str, Any]
+    title: str
+    prompt: str
+    data: tuple[PromptData, ...]
+    answer: Answer
+    solution: tuple[str, ...]
+    mistakes: tuple[Mistake, ...] = field(default=())
+
+    @property
+    def kind(self) -> AnswerKind:
+        return answer_kind(self.answer)
+
+
+# --- JSON -------------------------------------------------------------------------------------------------
+
+
+def number_to_json(value: Number) -> int | str:
+    """Integers stay integers; exact non-integers become "p/q" strings."""
+    value = normalize(value)
+    return value if isinstance(value, int) else f"{value.numerator}/{value.denominator}"
+
+
+def number_from_json(value: object) -> Number:
+    if isinstance(value, bool):
+        raise QuizgenError(f"not a number: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.lstrip("-").replace("/", "", 1).isdigit():
+        return normalize(Fraction(value))
+    raise QuizgenError(f"not an exact number: {value!r}")
+
+
+def _nested(values: Any, fn) -> Any:
+    if isinstance(values, (tuple, list)):
+        return [_nested(v, fn) for v in values]
+    return fn(values)
+
+
+def _tupled(values: Any, fn) -> Any:
+    if isinstance(values, list):
+        return tuple(_tupled(v, fn) for v in values)
+    return fn(values)
+
+
+def answer_to_json(answer: Answer) -> Any:
+    """JSON form: int, "p/q", a list for a shape, nested lists (rows first) for a matrix, a dict for a table."""
+    kind = answer_kind(answer)
+    if kind is AnswerKind.NUMBER:
+        return number_to_json(answer)
+    if kind is AnswerKind.SHAPE:
+        return list(answer.dims)
+    if kind is AnswerKind.MATRIX:
+        return _nested(answer.values, number_to_json)
+    return {
+        "rows": [{"layer": r.layer, "output_shape": list(r.output_shape.dims), "params": r.params} for r in answer.rows],
+        "total": answer.total,
+    }
+
+
+def answer_from_json(kind: AnswerKind | str, data: Any) -> Answer:
+    """Inverse of :func:`answer_to_json` given the answer's kind."""
+    kind = AnswerKind(kind)
+    if kind is AnswerKind.NUMBER:
+        return number_from_json(data)
+    if kind is AnswerKind.SHAPE:
+        return Shape(tuple(int(d) for d in data))
+    if kind is AnswerKind.MATRIX:
+        return Matrix(_tupled(data, number_from_json))
+    rows = tuple(TableRow(r["layer"], Shape(tuple(r["output_shape"])), int(r["params"])) for r in data["rows"])
+    return Table(rows, int(data["total"]))
+
+
+def params_to_json(value: Any) -> Any:
+    """Params as JSON-ready data: tuples become lists, Fractions "p/q", layer specs dicts."""
+    if isinstance(value, Mapping):
+        return {str(k): params_to_json(v) for k, v in value.items()}
+    if isinstance(value, LayerSpec):
+        return value.to_data()
+    if isinstance(value, (tuple, list)):
+        return [params_to_json(v) for v in value]
+    if isinstance(value, Fraction):
+        return number_to_json(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def problem_to_json(problem: Problem) -> dict[str, Any]:
+    """The documented JSON form of a problem (see README, "JSON format")."""
+    return {
+        "id": problem.id,
+        "topic": problem.topic,
+        "difficulty": problem.difficulty.value,
+        "title": problem.title,
+        "prompt": problem.prompt,
+        "params": params_to_json(problem.params),
+        "answer_kind": problem.kind.value,
+        "answer": answer_to_json(problem.answer),
+        "solution": list(problem.solution),
+        "mistakes": [{"name": m.name, "answer": answer_to_json(m.answer), "feedback": m.feedback} for m in problem.mistakes],
+    }
+
+
+def problem_id(topic: str, difficulty: Difficulty, params: Mapping[str, Any]) -> str:
+    """A stable id from the problem's content: the same topic, difficulty and params give the same id."""
+    canonical = json.dumps(
+        {"topic": topic, "difficulty": difficulty.value, "params": params_to_json(params)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return f"{topic}-{hashlib.sha256(canonical.encode()).hexdigest()[:10]}"
+
+
+def make_problem(
+    *,
+    topic: str,
+    difficulty: Difficulty,
+    params: Mapping[str, Any],
+    title: str,
+    prompt: str,
+    data: Sequence[PromptData],
+    answer: Answer,
+    solution: Sequence[str],
+    mistakes: Sequence[Mistake] = (),
+) -> Problem:
+    """Build a Problem: compute its id, freeze its params, and keep only the mistakes whose answers differ
+    from the right one and from each earlier mistake (the first name for a wrong answer wins)."""
+    seen: list[Answer] = [answer]
+    kept = []
+    for m in mistakes:
+        if m.answer not in seen:
+            kept.append(m)
+            seen.append(m.answer)
+    frozen = MappingProxyType(dict(params))
+    return Problem(
+        id=problem_id(topic, difficulty, frozen),
+        topic=topic,
+        difficulty=difficulty,
+        params=frozen,
+        title=title,
+        prompt=prompt,
+        data=tuple(data),
+        answer=answer,
+        solution=tuple(solution),
+        mistakes=tuple(kept),
+    )
