@@ -1,0 +1,99 @@
+"""The command line: each command parses its options and calls one library function.
+
+Errors a person can fix become one line on stderr and a non-zero exit code; anything else is reported as an
+internal error in one line too (QUIZGEN_DEBUG=1 shows the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from quizgen import __version__
+from quizgen.errors import QuizgenError, UserError
+
+INTERNAL_ERROR = 70
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.echo(f"quizgen: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except QuizgenError as exc:
+            if os.environ.get("QUIZGEN_DEBUG"):
+                raise
+            click.echo(f"quizgen: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (e.g. `| head`): stop quietly
+            ctx.exit(0)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a one-line report
+            if os.environ.get("QUIZGEN_DEBUG"):
+                raise
+            click.echo(
+                f"quizgen: internal error: {type(exc).__name__}: {exc} "
+                "(run again with QUIZGEN_DEBUG=1 for the traceback, and please report it)",
+                err=True,
+            )
+            ctx.exit(INTERNAL_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="quizgen")
+def main() -> None:
+    """Randomized CNN-fundamentals exercises with exact, Keras-checked answer keys."""
+
+
+@main.command()
+@click.option("--params", "show_params", is_flag=True, help="Also list each topic's parameters.")
+def topics(show_params: bool) -> None:
+    """List the problem topics."""
+    from quizgen.registry import generators
+
+    for gen in generators().values():
+        click.echo(f"{gen.name:14} {gen.description}")
+        if show_params:
+            for spec in gen.params.values():
+                click.echo(f"    {spec.name:14} {spec.help}: {spec.describe()}")
+
+
+@main.command()
+@click.option("--topic", "-t", help="Topic to draw problems from (see `quizgen topics`).")
+@click.option("--bank", "-b", type=click.Path(dir_okay=False), help="Question bank YAML file.")
+@click.option("--count", "-n", type=int, help="Number of problems (with --topic; default 5).")
+@click.option("--seed", "-s", type=int, help="Random seed; the same seed gives the same quiz (default: random, printed).")
+@click.option("--difficulty", "-d", type=click.Choice(["easy", "medium", "hard"]), help="With --topic (default medium).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Pin a parameter, e.g. pool_size=3 (repeatable).")
+@click.option("--format", "-f", "fmt", default="markdown", show_default=True, help="markdown or json.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
+@click.option("--solutions/--no-solutions", default=True, show_default=True, help="Include the answer key and worked solutions.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates that override the shipped ones by name.")
+def make(topic, bank, count, seed, difficulty, params, fmt, out, solutions, templates_dir) -> None:
+    """Make a quiz with its answer key."""
+    from quizgen.make import make_quiz, parse_params
+
+    spec = make_quiz(
+        topic=topic,
+        bank=bank,
+        count=count,
+        seed=seed,
+        difficulty=difficulty,
+        params=parse_params(params) or None,
+        fmt=fmt,
+        out=out,
+        solutions=solutions,
+        templates_dir=templates_dir,
+    )
+    if out:
+        click.echo(f"wrote {out}: {spec.count} problems, seed {spec.seed}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
