@@ -7,9 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from quizgen.bank import load_bank
 from quizgen.errors import UserError
 from quizgen.output import emit
 from quizgen.quiz import DEFAULT_COUNT, QuizSpec, iter_items, spec_from_topic
@@ -22,6 +19,8 @@ def parse_param(text: str) -> tuple[str, Any]:
     """Parse one --param KEY=VALUE. VALUE is read as YAML data (3, [2, 2], same, true) — never as code."""
     key, sep, raw = text.partition("=")
     key = key.strip()
+    import yaml  # only when --param is used: keeps start-up short
+
     if not sep or not key:
         raise UserError(f"--param must look like KEY=VALUE, e.g. pool_size=3 (got {text!r})")
     try:
@@ -51,6 +50,8 @@ def build_spec(
         for flag, value in (("--count", count), ("--difficulty", difficulty), ("--param", params)):
             if value:
                 raise UserError(f"{flag} goes with --topic; a bank sets it per section")
+        from quizgen.bank import load_bank
+
         spec = load_bank(bank)
         if seed is not None:
             spec = QuizSpec(spec.title, seed, spec.sections, spec.source)

@@ -12,8 +12,14 @@ from quizgen.errors import UserError
 
 
 def write_atomic(path: str | Path, chunks: Iterable[str]) -> int:
-    """Write chunks to a temporary file beside ``path`` and rename it into place; returns characters written."""
+    """Write chunks to a temporary file beside ``path`` and rename it into place; returns characters written.
+
+    A path that exists and is not a regular file (/dev/null, a pipe) is written directly.
+    """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            return write_stream(chunks, fh)
     if path.parent and not path.parent.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
