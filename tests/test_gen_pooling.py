@@ -85,3 +85,20 @@ def test_hard_problems_use_same_padding_and_channels_sometimes():
     problems = [generate("pooling", problem_rng(s, "pooling", 0), Difficulty.HARD) for s in range(60)]
     assert any(p.params.get("padding") == "same" for p in problems)
     assert any(len(p.data[0].matrix.shape) == 3 for p in problems)
+
+
+def test_degenerate_draws_are_redrawn():
+    """Random maps are never (nearly) constant, and a 'same' problem is only kept when the padding matters
+    (when it would not, the padding mistakes could not be told from the right answer)."""
+    for s in range(150):
+        p = generate("pooling", problem_rng(s, "pooling", 3), Difficulty.HARD)
+        assert len(set(p.data[0].matrix.cells())) >= 3
+        if p.params.get("padding") == "same":
+            names = {m.name for m in p.mistakes}
+            assert names & {"averaged-padded-zeros", "padded-max-with-zeros", "same-split-wrong"}, p.params
+
+
+def test_a_pinned_degenerate_map_is_still_made():
+    # The instructor asked for it: the problem is made, with the mistakes that can still be told apart.
+    p = pooled(mode="max", inputs=[[1, 1], [1, 1]], pool_size=2)
+    assert p.answer == Matrix(((1,),))

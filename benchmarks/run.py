@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""quizgen's benchmark suite: whole-process timings and peak memory of the things instructors run.
+
+    python benchmarks/run.py            # full sizes (a few minutes)
+    python benchmarks/run.py --quick    # small sizes, a smoke run (CI runs this so the suite cannot rot)
+
+Each task runs as a separate `quizgen` process (cold start included), several times per size; the table gives
+the median, min and max wall time and the largest peak RSS. Sizes grow by 10× so linear cost is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quizgen_cmd() -> list[str]:
+    exe = shutil.which("quizgen")
+    return [exe] if exe else [sys.executable, "-m", "quizgen.cli"]
+
+
+@dataclass
+class Task:
+    name: str
+    target: str
+    sizes: tuple[int, ...]
+    quick_sizes: tuple[int, ...]
+    unit: str
+    command: Callable[[int, Path], list[str]]  # size, scratch dir -> argv
+    prepare: Callable[[int, Path], None] | None = None
+
+
+def run_once(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode not in (0,):
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n{err}")
+    return wall, usage.ru_maxrss
+
+
+# --- tasks ------------------------------------------------------------------------------------------------
+
+
+def _cold_start(size: int, scratch: Path) -> list[str]:
+    return [*quizgen_cmd(), "make", "--topic", "pooling", "--count", str(size), "--seed", "1"]
+
+
+def _moodle_cloze(size: int, scratch: Path) -> list[str]:
+    return [
+        *quizgen_cmd(), "make", "--topic", "pooling", "--param", "mode=max", "--param", "input_shape=4x4",
+        "--difficulty", "easy", "--count", str(size), "--seed", "1", "--format", "moodle", "--out", os.devnull,
+    ]
+
+
+def _mixed_bank(size: int, scratch: Path) -> None:
+    from quizgen.registry import generators
+
+    topics = list(generators())
+    per = max(size // (len(topics) * 3), 1)
+    lines = ["title: Benchmark", "seed: 1", "sections:"]
+    for topic in topics:
+        for difficulty in ("easy", "medium", "hard"):
+            lines += [f"  - topic: {topic}", f"    count: {per}", f"    difficulty: {difficulty}"]
+    (scratch / f"mixed-{size}.yaml").write_text("\n".join(lines) + "\n")
+
+
+def _mixed_json(size: int, scratch: Path) -> list[str]:
+    return [*quizgen_cmd(), "make", "--bank", str(scratch / f"mixed-{size}.yaml"), "--format", "json", "--out", os.devnull]
+
+
+def _grade_class(size: int, scratch: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from grade_bench import build_class  # the synthetic class used by the grading benchmark
+
+    build_class(scratch / f"class-{size}", students=size, questions=20)
+
+
+def _grade(size: int, scratch: Path) -> list[str]:
+    folder = scratch / f"class-{size}"
+    return [*quizgen_cmd(), "grade", str(folder / "answers.csv"), "--key", str(folder / "key.json"), "--out", str(folder / "results")]
+
+
+def _verify(size: int, scratch: Path) -> list[str]:
+    return [*quizgen_cmd(), "verify", "--cases", str(size), "--seed", "1"]
+
+
+TASKS = [
+    Task("cold start: make --topic pooling (Markdown)", "<= 0.4 s for 5", (5, 50, 500), (5,), "problems", _cold_start),
+    Task("max-pooling Moodle Cloze", "<= 2 s for 10,000", (1_000, 10_000), (100,), "variants", _moodle_cloze),
+    Task("mixed topics to JSON (streamed)", "<= 15 s, <= 200 MB for 100,000", (10_000, 100_000), (300,), "problems", _mixed_json, _mixed_bank),
+    Task("grade students x 20 questions", "<= 3 s for 10,000", (1_000, 10_000), (50,), "students", _grade, _grade_class),
+    Task("verify against Keras (per family)", "<= 60 s for 1,000", (100, 1_000), (10,), "cases", _verify),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run each (a smoke test)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per size (default 5; --quick: 1)")
+    parser.add_argument("--only", action="append", default=[], help="run only tasks whose name contains this")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = parser.parse_args()
+    repeat = 1 if args.quick else max(args.repeat, 1)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="quizgen-bench-") as tmp:
+        scratch = Path(tmp)
+        for task in TASKS:
+            if args.only and not any(o in task.name for o in args.only):
+                continue
+            for size in task.quick_sizes if args.quick else task.sizes:
+                if task.prepare:
+                    task.prepare(size, scratch)
+                argv = task.command(size, scratch)
+                runs = [run_once(argv) for _ in range(repeat if "verify" not in task.name else min(repeat, 3))]
+                walls = [w for w, _ in runs]
+                row = {
+                    "task": task.name,
+                    "size": f"{size:,} {task.unit}",
+                    "median_s": statistics.median(walls),
+                    "min_s": min(walls),
+                    "max_s": max(walls),
+                    "peak_rss_mb": max(r for _, r in runs) / 1024,
+                    "target": task.target,
+                    "runs": len(runs),
+                }
+                rows.append(row)
+                print(
+                    f"{row['task']:44} {row['size']:>18} median {row['median_s']:7.3f} s  "
+                    f"min {row['min_s']:7.3f}  max {row['max_s']:7.3f}  peak {row['peak_rss_mb']:6.1f} MB  "
+                    f"(target {row['target']})",
+                    flush=True,
+                )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
