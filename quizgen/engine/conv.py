@@ -70,6 +70,8 @@ def conv2d(
     bias: Sequence[Any] | None = None,
     relu: bool = False,
     dilation: Any = 1,
+    *,
+    extra_first: bool = False,
 ) -> tuple:
     """Keras Conv2D on an exact map.
 
@@ -77,6 +79,9 @@ def conv2d(
     k_h × k_w × C — the per-channel products are summed, as Keras does. ``padding`` is an integer (textbook
     zero padding), 'valid' or 'same'. ``bias`` holds one value per filter. The result is H' × W' for a 2D
     input and a single filter, else H' × W' × F. Values are ints or exact Fractions.
+
+    ``extra_first`` puts an odd 'same' padding cell at the top / left instead of Keras's bottom / right: not
+    Keras, it computes the answer of that common mistake (as :func:`~quizgen.engine.pooling.pool2d` does).
     """
     if not kernels:
         raise ConfigError("at least one kernel is needed")
@@ -98,8 +103,10 @@ def conv2d(
     dh, dw = as_pair("dilation_rate", dilation)
     padding = check_padding(padding)
     oh, ow = output_length(h, kh, sh, padding, dh), output_length(w, kw, sw, padding, dw)
-    top, _ = padding_amounts(h, kh, sh, padding, dh)
-    left, _ = padding_amounts(w, kw, sw, padding, dw)
+    top, bottom = padding_amounts(h, kh, sh, padding, dh)
+    left, right = padding_amounts(w, kw, sw, padding, dw)
+    if extra_first:
+        top, left = bottom, right
     if bias is not None and len(bias) != len(filters):
         raise ConfigError(f"bias needs one value per kernel ({len(filters)}), got {len(bias)}")
     biases = [exact(b) for b in bias] if bias is not None else [0] * len(filters)
