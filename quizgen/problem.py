@@ -275,12 +275,19 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
     }
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (Mapping, LayerSpec, Fraction, Enum)):
+        return params_to_json(value)
+    raise TypeError(f"not JSON-ready: {value!r}")
+
+
 def problem_id(topic: str, difficulty: Difficulty, params: Mapping[str, Any]) -> str:
     """A stable id from the problem's content: the same topic, difficulty and params give the same id."""
     canonical = json.dumps(
-        {"topic": topic, "difficulty": difficulty.value, "params": params_to_json(params)},
+        {"topic": topic, "difficulty": difficulty.value, "params": dict(params)},
         sort_keys=True,
         separators=(",", ":"),
+        default=_json_default,
     )
     return f"{topic}-{hashlib.sha256(canonical.encode()).hexdigest()[:10]}"
 

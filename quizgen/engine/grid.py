@@ -18,6 +18,8 @@ Grid2D = tuple[tuple[Number, ...], ...]
 
 def exact(value: Any) -> Number:
     """An int or Fraction from an int, Fraction or numpy integer; ConfigError for floats and anything else."""
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         raise ConfigError(f"expected a number, got {value!r}")
     if isinstance(value, int):
@@ -47,6 +49,8 @@ def to_channels(x: Any, name: str = "feature map") -> tuple[list[Grid2D], bool]:
     if any(len(r) != width for r in rows):
         raise ConfigError(f"the {name} must be rectangular (rows of {sorted({len(r) for r in rows})} values)")
     first = rows[0][0]
+    if type(first) is int and all(type(v) is int for r in rows for v in r):  # the common case, checked fast
+        return [tuple(tuple(r) for r in rows)], False
     has_channels = isinstance(first, (list, tuple)) or (hasattr(first, "__len__") and not isinstance(first, str))
     if not has_channels:
         return [tuple(tuple(exact(v) for v in r) for r in rows)], False

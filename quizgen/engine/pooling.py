@@ -12,6 +12,7 @@ pooling layer): those zeros are real cells and do take part in the max, min and 
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from quizgen.engine.grid import Grid2D, from_channels, normalize, to_channels
@@ -47,7 +48,7 @@ def pool_windows(
     strides: Any = None,
     padding: Padding = "valid",
     extra_first: bool = False,
-) -> list[list[tuple[range, range, int]]]:
+) -> tuple[tuple[tuple[range, range, int], ...], ...]:
     """For each output cell: the in-bounds input rows and columns its window covers ('valid' / 'same'), and
     the window's full size (in-bounds plus padded cells).
 
@@ -56,7 +57,12 @@ def pool_windows(
     """
     ph, pw = as_pair("pool_size", pool_size)
     sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
-    padding = check_padding(padding)
+    return _windows(h, w, ph, pw, sh, sw, check_padding(padding), extra_first)
+
+
+@lru_cache(maxsize=1024)
+def _windows(h: int, w: int, ph: int, pw: int, sh: int, sw: int, padding: Padding, extra_first: bool):
+    # Pure in its integer arguments, and quizzes reuse a few configurations thousands of times: cached.
     oh, ow = output_length(h, ph, sh, padding), output_length(w, pw, sw, padding)
     top, bottom = padding_amounts(h, ph, sh, padding)
     left, right = padding_amounts(w, pw, sw, padding)
@@ -70,8 +76,8 @@ def pool_windows(
         for j in range(ow):
             c0 = j * sw - left
             line.append((rows, range(max(c0, 0), min(c0 + pw, w)), ph * pw))
-        windows.append(line)
-    return windows
+        windows.append(tuple(line))
+    return tuple(windows)
 
 
 def _reduce(values: list[int], mode: str, size: int, include_padding: bool):
