@@ -163,6 +163,23 @@ _ENTRIES = (
         "counted BatchNormalization's moving statistics as trainable",
         "Only γ and β are trainable; the moving mean and variance are non-trainable.",
     ),
+    MistakeInfo(
+        "channels-from-input",
+        "kept the input's channels",
+        "A Conv2D layer outputs one channel per filter: the output depth is the number of filters, not the "
+        "input's channel count.",
+    ),
+    MistakeInfo(
+        "same-floored",
+        "rounded a 'same' size down",
+        "With 'same' padding the output is ⌈n/s⌉: Keras pads so that the last partial window still counts, so round up.",
+    ),
+    MistakeInfo(
+        "batchnorm-all-non-trainable",
+        "counted all of BatchNormalization as non-trainable",
+        "γ and β are learned by gradient descent, so they are trainable; only the moving mean and variance "
+        "(2 per channel) are non-trainable.",
+    ),
 )
 
 CATALOGUE: MappingProxyType[str, MistakeInfo] = MappingProxyType({m.name: m for m in _ENTRIES})
