@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from quizgen.bank import load_bank
 from quizgen.errors import UserError
 from quizgen.problem import Difficulty, ModelData, Shape
+from quizgen.quiz import iter_items
 from quizgen.registry import generate, problem_rng
+from quizgen.resources import data_dir
 
 TOPIC = "output-size"
 CONV = {"layer": "Conv2D", "strides": 1, "padding": "valid", "dilation_rate": 1}
@@ -243,6 +246,17 @@ def test_conv_problems_never_have_as_many_filters_as_input_channels():
     for difficulty in Difficulty:
         for p in many(difficulty, 80, layer="Conv2D"):
             assert p.params["filters"] != p.params["input_shape"][2]
+
+
+
+def test_the_shipped_bank_loads_and_makes_every_problem():
+    spec = load_bank(data_dir("question_banks") / "output-size.yaml")
+    assert {section.topic for section in spec.sections} == {"output-size"}
+    assert {section.difficulty for section in spec.sections} == set(Difficulty)
+    items = list(iter_items(spec))
+    assert len(items) == spec.count
+    answers = [item.problem.answer for item in items]
+    assert answers[:7] == [Shape(s) for s in ((26, 26, 8), (32, 32, 16), (3, 3, 1), (16, 16, 64), (5, 5, 16), (55, 55, 96), (56, 56, 64))]
 
 
 # --- Keras --------------------------------------------------------------------------------------------------

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from quizgen.bank import load_bank
 from quizgen.errors import UserError
 from quizgen.problem import Difficulty, ModelData
+from quizgen.quiz import iter_items
 from quizgen.registry import generate, problem_rng
+from quizgen.resources import data_dir
 
 TOPIC = "params"
 
@@ -204,6 +207,18 @@ def test_hard_problems_ask_for_trainable_and_non_trainable_counts():
 def test_easy_and_medium_ask_for_the_total():
     for difficulty in (Difficulty.EASY, Difficulty.MEDIUM):
         assert {p.params["count"] for p in many(difficulty, 80)} == {"total"}
+
+
+
+def test_the_shipped_bank_loads_and_makes_every_problem():
+    spec = load_bank(data_dir("question_banks") / "params.yaml")
+    assert {section.topic for section in spec.sections} == {"params"}
+    assert {section.difficulty for section in spec.sections} == set(Difficulty)
+    items = list(iter_items(spec))
+    assert len(items) == spec.count
+    answers = [item.problem.answer for item in items]
+    # 002's "288" is 320 in Keras; 001's batch-normalised model is 2,117,826 (the note says 1,863,874).
+    assert answers[:9] == [80, 320, 280, 608, 48_120, 43_706, 170, 2_117_826, 128]
 
 
 # --- Keras --------------------------------------------------------------------------------------------------

@@ -170,6 +170,9 @@ def _check_pins(draw: Draw, layer: str) -> None:
 
 def _random_input(draw: Draw, layer: str) -> tuple[int, int, int]:
     d = draw.difficulty
+    pinned_layers = draw.pinned.get("layers")
+    if pinned_layers and "input_shape" in pinned_layers[0].kwargs:  # Keras's input_shape=... on the first layer
+        return tuple(pinned_layers[0].kwargs["input_shape"])
     if layer == "chain":
         if d is Difficulty.HARD:
             h = draw.integer(20, 64)
