@@ -180,6 +180,12 @@ _ENTRIES = (
         "γ and β are learned by gradient descent, so they are trainable; only the moving mean and variance "
         "(2 per channel) are non-trainable.",
     ),
+    MistakeInfo(
+        "forgot-padding",
+        "left out the zero padding",
+        "Zero padding p puts p rows / columns of zeros on every side before the kernel slides, so the border "
+        "cells get their own outputs: the map is n + 2p wide.",
+    ),
 )
 
 CATALOGUE: MappingProxyType[str, MistakeInfo] = MappingProxyType({m.name: m for m in _ENTRIES})

@@ -2,4 +2,5 @@
 
 from quizgen.generators import pooling  # noqa: F401
 from quizgen.generators import output_size  # noqa: F401
+from quizgen.generators import convolution  # noqa: F401
 from quizgen.generators import params  # noqa: F401
