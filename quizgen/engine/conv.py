@@ -15,7 +15,7 @@ from typing import Any
 
 from quizgen.engine.grid import Grid2D, Number, exact, from_channels, normalize, to_channels
 from quizgen.engine.pooling import zero_pad
-from quizgen.engine.sizes import Padding, as_pair, check_padding, output_length, padding_amounts
+from quizgen.engine.sizes import Padding, as_pair, check_padding, check_strides_dilation, output_length, padding_amounts
 from quizgen.errors import ConfigError, did_you_mean
 
 
@@ -101,6 +101,7 @@ def conv2d(
         raise ConfigError("all kernels of a layer must have the same size")
     sh, sw = as_pair("strides", strides)
     dh, dw = as_pair("dilation_rate", dilation)
+    check_strides_dilation((sh, sw), (dh, dw))
     padding = check_padding(padding)
     oh, ow = output_length(h, kh, sh, padding, dh), output_length(w, kw, sw, padding, dw)
     top, bottom = padding_amounts(h, kh, sh, padding, dh)

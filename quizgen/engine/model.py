@@ -24,7 +24,7 @@ from quizgen.engine.params import (
     depthwise_conv2d_params,
     separable_conv2d_params,
 )
-from quizgen.engine.sizes import as_pair, check_padding, check_positive, output_length
+from quizgen.engine.sizes import as_pair, check_padding, check_positive, check_strides_dilation, output_length
 from quizgen.errors import ConfigError, did_you_mean
 
 Shape = tuple[int, ...]
@@ -174,6 +174,7 @@ def _conv2d(shape: Shape, kw: dict[str, Any]) -> tuple[Shape, ParamCount]:
     h, w, c = shape
     if c % groups or filters % groups:
         raise ConfigError(f"'groups'={groups} must divide both the input channels ({c}) and filters ({filters})")
+    check_strides_dilation((sh, sw), (dh, dw))
     out = (output_length(h, kh, sh, padding, dh), output_length(w, kw_, sw, padding, dw), filters)
     return out, conv2d_params(filters, (kh, kw_), c // groups, kw.get("use_bias", True))
 
@@ -193,7 +194,11 @@ def _depthwise(shape: Shape, kw: dict[str, Any]) -> tuple[Shape, ParamCount]:
     dh, dw = as_pair("dilation_rate", kw.get("dilation_rate", 1))
     m = check_positive("depth_multiplier", kw.get("depth_multiplier", 1))
     h, w, c = shape
-    out = (output_length(h, kh, sh, padding, dh), output_length(w, kw_, sw, padding, dw), c * m)
+    out = (
+        output_length(h, kh, sh, padding, dh, strided_dilation=True),
+        output_length(w, kw_, sw, padding, dw, strided_dilation=True),
+        c * m,
+    )
     return out, depthwise_conv2d_params((kh, kw_), c, m, kw.get("use_bias", True))
 
 
@@ -203,7 +208,11 @@ def _separable(shape: Shape, kw: dict[str, Any]) -> tuple[Shape, ParamCount]:
     m = check_positive("depth_multiplier", kw.get("depth_multiplier", 1))
     filters = check_positive("filters", kw["filters"])
     h, w, c = shape
-    out = (output_length(h, kh, sh, padding, dh), output_length(w, kw_, sw, padding, dw), filters)
+    out = (
+        output_length(h, kh, sh, padding, dh, strided_dilation=True),
+        output_length(w, kw_, sw, padding, dw, strided_dilation=True),
+        filters,
+    )
     return out, separable_conv2d_params(filters, (kh, kw_), c, m, kw.get("use_bias", True))
 
 
@@ -293,10 +302,11 @@ _KINDS: dict[str, _Kind] = {
             3,
             _separable,
         ),
+        # Keras 3 defaults MaxPooling's pool_size to 2 but requires it for AveragePooling (Keras 2 defaulted both).
         _Kind("MaxPooling2D", _POOL2D, (), 3, _pool2d),
-        _Kind("AveragePooling2D", _POOL2D, (), 3, _pool2d),
+        _Kind("AveragePooling2D", _POOL2D, ("pool_size",), 3, _pool2d),
         _Kind("MaxPooling1D", _POOL2D, (), 2, _pool1d),
-        _Kind("AveragePooling1D", _POOL2D, (), 2, _pool1d),
+        _Kind("AveragePooling1D", _POOL2D, ("pool_size",), 2, _pool1d),
         _Kind("GlobalAveragePooling2D", ("keepdims",), (), 3, _global),
         _Kind("GlobalMaxPooling2D", ("keepdims",), (), 3, _global),
         _Kind("GlobalAveragePooling1D", ("keepdims",), (), 2, _global),

@@ -59,22 +59,34 @@ def padding_amounts(n: int, k: int, s: int, padding: Padding, dilation: int = 1)
     return padding, padding
 
 
-def output_length(n: int, k: int, s: int = 1, padding: Padding = "valid", dilation: int = 1) -> int:
+def check_strides_dilation(strides: tuple[int, ...], dilation: tuple[int, ...]) -> None:
+    """Keras's Conv1D and Conv2D refuse strides > 1 together with dilation_rate > 1 on any axes, not only on
+    the same one: strides=(2, 1) with dilation_rate=(1, 2) is refused too. (DepthwiseConv2D and
+    SeparableConv2D accept the combination.)"""
+    if max(strides) > 1 and max(dilation) > 1:
+        got = (strides[0], dilation[0]) if len(strides) == 1 else (strides, dilation)
+        raise ConfigError(
+            f"strides > 1 together with dilation_rate > 1 is not supported by Keras (got strides={got[0]}, dilation_rate={got[1]})"
+        )
+
+
+def output_length(
+    n: int, k: int, s: int = 1, padding: Padding = "valid", dilation: int = 1, *, strided_dilation: bool = False
+) -> int:
     """Output length along one axis: floor((n + p_before + p_after − d(k − 1) − 1) / s) + 1.
 
     With integer padding p this is the textbook floor((n + 2p − d(k − 1) − 1)/s) + 1; 'valid' is p = 0;
     'same' is ceil(n / s). Raises ConfigError when the (dilated) kernel does not fit the padded input, for a
-    stride or size below 1, and for strides > 1 together with dilation > 1 (which Keras refuses).
+    stride or size below 1, and for strides > 1 together with dilation > 1 (which Keras's Conv1D / Conv2D
+    refuse; ``strided_dilation=True`` allows it, as DepthwiseConv2D and SeparableConv2D do).
     """
     check_positive("input size", n)
     check_positive("kernel size", k)
     check_positive("strides", s)
     check_positive("dilation_rate", dilation)
     padding = check_padding(padding)
-    if s > 1 and dilation > 1:
-        raise ConfigError(
-            f"strides > 1 together with dilation_rate > 1 is not supported by Keras (got strides={s}, dilation_rate={dilation})"
-        )
+    if not strided_dilation:
+        check_strides_dilation((s,), (dilation,))
     if padding == "same":
         return -(-n // s)
     before, after = padding_amounts(n, k, s, padding, dilation)
@@ -110,4 +122,5 @@ def output_size_2d(
     kh, kw = as_pair("kernel size", kernel)
     sh, sw = as_pair("strides", strides)
     dh, dw = as_pair("dilation_rate", dilation)
+    check_strides_dilation((sh, sw), (dh, dw))
     return output_length(h, kh, sh, padding, dh), output_length(w, kw, sw, padding, dw)
