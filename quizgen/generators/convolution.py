@@ -95,7 +95,7 @@ def convolution(draw: Draw) -> Problem:
 
     # The classic kernels are 3 × 3; a pinned kernel_size of another size means a random kernel.
     named = "named" in focus and draw.pinned.get("kernel_size", (3, 3)) == (3, 3)
-    first = draw("kernel", lambda: _named(draw) if named else None)
+    first = draw("kernel", lambda: _named(draw)) if named or draw.is_pinned("kernel") else None
     pinned_depth = _depth(first) if first is not None and _depth(first) > 1 else None
     if draw.is_pinned("inputs"):
         x = draw.pinned["inputs"]
@@ -144,7 +144,7 @@ def convolution(draw: Draw) -> Problem:
         draw.reject(f"{out_h} × {out_w} × {filters} output values is not a good exercise size")
 
     if first is None:
-        first = _random_kernel(draw, kernel_size, channels)
+        first = draw("kernel", lambda: _random_kernel(draw, kernel_size, channels))
     second = None
     if filters == 2:
         second = draw("kernel_2", lambda: _random_kernel(draw, kernel_size, channels))
