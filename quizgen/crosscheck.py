@@ -669,6 +669,73 @@ def _check_pooling(problem: Problem) -> list[str]:
     return compare_values(values, expected, "answer") + mistakes_keras_accepts(problem, expected)
 
 
+@topic_check("convolution")
+def _check_convolution(problem: Problem) -> list[str]:
+    """Rebuild a `convolution` problem as Conv2D (after ZeroPadding2D for integer padding) with its kernels and
+    biases set, run it on the input, and compare the feature map."""
+    from quizgen.generators.convolution import kernels_from_params
+
+    p = problem.params
+    if not isinstance(problem.answer, Matrix):
+        return [f"a convolution answer must be a Matrix (got {problem.answer!r})"]
+    bias = p["bias"] if p["use_bias"] else None
+    try:
+        expected = keras_conv2d(
+            p["inputs"], kernels_from_params(p), p["strides"], p["padding"], bias, p["activation"] == "relu", p["dilation_rate"]
+        )
+    except KerasRefusal as exc:
+        return [str(exc)]
+    return compare_values(problem.answer.values, expected, "answer") + mistakes_keras_accepts(problem, expected)
+
+
+def _keras_table(input_shape: Sequence[int], layers: Sequence[LayerSpec]) -> list[tuple[tuple[int, ...], int]]:
+    """(output shape, parameters) per layer of a sequential model, from Keras."""
+    return [(shape, trainable + non_trainable) for shape, trainable, non_trainable in keras_output_shape(input_shape, layers)]
+
+
+@topic_check("architecture")
+def _check_architecture(problem: Problem) -> list[str]:
+    """Rebuild an `architecture` problem's model (and, for gap_savings, its GAP-head twin) layer by layer in
+    Keras and compare every output shape and parameter count, the total, or the savings."""
+    from quizgen.generators.architecture import gap_models
+    from quizgen.problem import Table
+
+    p = problem.params
+    answer = problem.answer
+    try:
+        if p["ask"] == "gap_savings":
+            flatten, gap = gap_models(p["layers"])
+            totals = [sum(n for _, n in _keras_table(p["input_shape"], model)) for model in (flatten, gap)]
+            keras_answer: Any = totals[0] - totals[1]
+        else:
+            rows = _keras_table(p["input_shape"], p["layers"])
+            keras_answer = sum(n for _, n in rows) if p["ask"] == "total" else (rows, sum(n for _, n in rows))
+    except KerasRefusal as exc:
+        return [str(exc)]
+
+    def as_keras(a: Any) -> Any:
+        if isinstance(a, Table):
+            return ([(r.output_shape.dims, r.params) for r in a.rows], a.total)
+        return a
+
+    out = []
+    if as_keras(answer) != keras_answer:
+        if isinstance(answer, Table):
+            rows, total = keras_answer
+            if len(rows) != len(answer.rows):
+                out.append(f"answer has {len(answer.rows)} layers, Keras {len(rows)}")
+            for row, (shape, params) in zip(answer.rows, rows):
+                out += compare_shapes(row.output_shape.dims, shape, f"{row.layer} output shape")
+                if row.params != params:
+                    out.append(f"{row.layer} parameters: engine {row.params:,}, Keras {params:,}")
+            if answer.total != total:
+                out.append(f"total parameters: engine {answer.total:,}, Keras {total:,}")
+        else:
+            out.append(f"answer: engine {answer!r}, Keras {keras_answer!r}")
+    out += [f"mistake {m.name!r} gives an answer Keras agrees with" for m in problem.mistakes if as_keras(m.answer) == keras_answer]
+    return out
+
+
 __all__ = [
     "ATOL",
     "INSTALL_COMMAND",
