@@ -95,5 +95,26 @@ def make(topic, bank, count, seed, difficulty, params, fmt, out, solutions, temp
         click.echo(f"wrote {out}: {spec.count} problems, seed {spec.seed}", err=True)
 
 
+@main.command()
+@click.option("--cases", "-n", default=1000, show_default=True, type=click.IntRange(min=1), help="Cases per family (its fixed edge cases are always among them).")
+@click.option("--seed", "-s", default=0, show_default=True, type=int, help="Random seed; the same seed checks the same cases.")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    metavar="NAME",
+    help="Check only this family (repeatable): output-size, params, model-trace, pooling, convolution, adaptive-pooling, conv-macs.",
+)
+def verify(cases: int, seed: int, families: tuple[str, ...]) -> None:
+    """Cross-check the engine against Keras on random configurations (needs TensorFlow); exit 1 on any disagreement."""
+    from quizgen.verify import format_report, planned_cases, run_verify
+
+    with click.progressbar(length=planned_cases(cases, families), label="Cross-checking against Keras", file=sys.stderr) as bar:
+        report = run_verify(cases, seed, bar.update, families)
+    click.echo(format_report(report))
+    if not report.ok:
+        click.get_current_context().exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
