@@ -321,6 +321,7 @@ def test_pinned_parameters_are_respected(pins, difficulty):
         ({"bias": [1, 2]}, "'bias' needs one value per filter"),
         ({"bias": [1], "use_bias": False}, "'bias' needs use_bias=true"),
         ({"input_shape": [4, 4, 2, 2]}, "'input_shape' must be"),
+        ({"inputs": ONE_TO_9, "input_shape": [4, 4]}, "'input_shape' [4, 4] does not match the pinned inputs (3 × 3)"),
         ({"inputs": ONE_TO_9, "kernel": channels(DIAGONAL, ANTI)}, "a kernel must cover every input channel"),
         ({"inputs": [[1, 2], [3, 4]], "kernel_size": 3, "padding": "valid"}, "larger than the padded input"),
         ({"strides": 2, "dilation_rate": 2}, "not supported by Keras"),

@@ -106,6 +106,10 @@ def convolution(draw: Draw) -> Problem:
         low, high = _value_range(d, focus)
         x = draw.matrix(shape[0], shape[1], low, high, shape[2] if len(shape) == 3 else None)
     X = Matrix(x)
+    if draw.is_pinned("inputs") and draw.is_pinned("input_shape") and tuple(draw.pinned["input_shape"]) != X.shape:
+        raise UserError(
+            f"'input_shape' {list(draw.pinned['input_shape'])} does not match the pinned inputs ({text.dims(X.shape)})"
+        )
     h, w = X.shape[0], X.shape[1]
     channels = X.shape[2] if X.has_channels else 1
     if len(set(X.cells())) < 3 and not draw.is_pinned("inputs"):
