@@ -736,6 +736,60 @@ def _check_architecture(problem: Problem) -> list[str]:
     return out
 
 
+
+def _layer_specs(layers: Sequence[Any]) -> list[LayerSpec]:
+    """Layers from params: LayerSpecs, or the {"class_name": ..., ...} dicts of a problem read back from JSON."""
+    return [spec if isinstance(spec, LayerSpec) else LayerSpec.from_data(spec) for spec in layers]
+
+
+@topic_check("output-size")
+def _check_output_size(problem: Problem) -> list[str]:
+    """Rebuild an `output-size` problem in Keras: its chain of layers, or its single layer — integer padding p
+    being ZeroPadding2D(p) followed by the layer with padding='valid' — and compare the final output shape."""
+    from quizgen.problem import Shape
+
+    p = problem.params
+    if p["layer"] == "chain":
+        layers = _layer_specs(p["layers"])
+    else:
+        keys = ("filters", "kernel_size", "strides", "dilation_rate") if p["layer"] == "Conv2D" else ("pool_size", "strides")
+        pad, keras_padding = _split_padding(p.get("padding", "valid"))
+        front = [LayerSpec("ZeroPadding2D", {"padding": pad})] if pad else []
+        layers = front + [LayerSpec(p["layer"], {**{k: p[k] for k in keys if k in p}, "padding": keras_padding})]
+    try:
+        expected = keras_output_shape(p["input_shape"], layers)[-1][0]
+    except KerasRefusal as exc:
+        return [str(exc)]
+    if not isinstance(problem.answer, Shape):
+        return [f"an output-size answer must be a Shape (got {problem.answer!r})"]
+    return compare_shapes(problem.answer.dims, expected, "answer") + [
+        f"mistake {m.name!r} gives the shape Keras computes, {expected}"
+        for m in problem.mistakes
+        if isinstance(m.answer, Shape) and tuple(m.answer.dims) == expected
+    ]
+
+
+@topic_check("params")
+def _check_params(problem: Problem) -> list[str]:
+    """Rebuild a `params` problem as one Keras layer (or its sequential model) on its input shape and compare
+    the total, trainable or non-trainable weight count it asks for."""
+    p = problem.params
+    if p["layer"] == "model":
+        layers = _layer_specs(p["layers"])
+    else:
+        keys = ("filters", "kernel_size", "units", "use_bias", "depth_multiplier", "pool_size")
+        layers = [LayerSpec(p["layer"], {k: p[k] for k in keys if k in p})]
+    try:
+        rows = keras_output_shape(p["input_shape"], layers)
+    except KerasRefusal as exc:
+        return [str(exc)]
+    trainable = sum(t for _, t, _ in rows)
+    non_trainable = sum(n for _, _, n in rows)
+    count = p.get("count", "total")
+    expected = {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}[count]
+    out = [] if problem.answer == expected else [f"{count} parameters: engine {problem.answer!r}, Keras {expected:,}"]
+    return out + [f"mistake {m.name!r} gives Keras's count, {expected:,}" for m in problem.mistakes if m.answer == expected]
+
 __all__ = [
     "ATOL",
     "INSTALL_COMMAND",

@@ -253,7 +253,8 @@ def test_generated_and_pinned_problems_agree_with_keras(keras_available):
     problems = [generate(TOPIC, problem_rng(seed, TOPIC, 9), d) for d in Difficulty for seed in range(KERAS_SEEDS)]
     problems += [made(Difficulty.HARD, **params) for params in EDGE_CASES]
     problems += [made(Difficulty.MEDIUM, **param.values[0]) for param in NOTES]
-    failures = [f"{p.params}: {check(p)}" for p in problems if check(p)]
+    results = [(p, check(p)) for p in problems]
+    failures = [f"{p.params}: {found}" for p, found in results if found]
     assert not failures, "\n".join(failures[:5])
 
 
