@@ -91,7 +91,7 @@ def test_notes_examples(params, shape):
         # n + p instead of n + 2p: ⌊(32 + 1 − 3)/1⌋ + 1 = 31.
         (
             {**CONV, "input_shape": [32, 32, 3], "filters": 16, "kernel_size": 3, "padding": 1},
-            {"padding-one-side": (31, 31, 16)},
+            {"padding-one-side": (31, 31, 16), "forgot-padding": (30, 30, 16)},
         ),
         (
             {**CONV, "input_shape": [32, 32, 3], "filters": 16, "kernel_size": 3, "padding": "valid"},

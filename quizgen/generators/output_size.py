@@ -70,6 +70,7 @@ MISTAKES = (
     "rounded-up",
     "same-floored",
     "same-valid-confused",
+    "forgot-padding",
     "padding-one-side",
     "ignored-dilation",
     "channels-from-input",
@@ -372,6 +373,10 @@ def _same_valid_confused(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
     return [_with(spec, padding="valid" if win[2] == "same" else "same")]
 
 
+def _forgot_padding(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
+    return [] if canonical_class(spec.class_name) == "ZeroPadding2D" else [spec]
+
+
 def _padding_one_side(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
     if canonical_class(spec.class_name) != "ZeroPadding2D":
         return [spec]
@@ -399,6 +404,7 @@ CHANGES: dict[str, Callable[..., list[LayerSpec]]] = {  # (layer, its input shap
     "rounded-up": _rounded_up,
     "same-floored": _same_floored,
     "same-valid-confused": _same_valid_confused,
+    "forgot-padding": _forgot_padding,
     "padding-one-side": _padding_one_side,
     "ignored-dilation": _ignored_dilation,
     "channels-from-input": _channels_from_input,
