@@ -94,7 +94,10 @@ class ParamSpec:
             n = self._int(value, where)
             return (n, n)
         if kind == "choice":
-            text = value.strip().lower() if isinstance(value, str) else value
+            text = value
+            if isinstance(value, str):  # matched whatever the case, returned as declared ("conv2d" is Conv2D)
+                folded = value.strip().lower()
+                text = next((c for c in self.choices if isinstance(c, str) and c.lower() == folded), folded)
             if text not in self.choices:
                 hint = did_you_mean(str(value), [str(c) for c in self.choices])
                 raise UserError(f"{where + ': ' if where else ''}{self.name!r} must be {self.describe()} (got {value!r}){hint}")

@@ -50,18 +50,6 @@ LAYER_MIX = {
 
 
 
-class ClassChoice(ParamSpec):
-    """A choice among Keras class names: matched whatever the case, returned as Keras spells it ("conv2d" is
-    Conv2D). The registry's plain 'choice' lower-cases what it is given, so it cannot hold "Conv2D"."""
-
-    def coerce(self, value: Any, where: str = "") -> Any:
-        if isinstance(value, str):
-            for choice in self.choices:
-                if choice.lower() == value.strip().lower():
-                    return choice
-        return super().coerce(value, where)
-
-
 # When two mistakes give the same wrong answer the first one names it: those the problem targets come first
 # (see _targeted), then this order.
 MISTAKES = (
@@ -81,7 +69,7 @@ MISTAKES = (
     TOPIC,
     "Output shape of a conv or pooling layer, or a 2–3 layer chain: padding, stride, dilation",
     params=[
-        ClassChoice("layer", "choice", "the layer, or a chain of 2–3 layers", choices=LAYERS),
+        ParamSpec("layer", "choice", "the layer, or a chain of 2–3 layers", choices=LAYERS),
         ParamSpec("input_shape", "shape", "the input (height, width, channels)"),
         ParamSpec("kernel_size", "pair", "Conv2D kernel (height, width)", min=1, max=15),
         ParamSpec("pool_size", "pair", "pooling window (height, width)", min=1, max=8),

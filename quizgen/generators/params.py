@@ -22,7 +22,6 @@ from quizgen.engine.model import apply_layer, canonical_class
 from quizgen.engine.params import NO_PARAMS
 from quizgen.engine.sizes import as_pair
 from quizgen.errors import ConfigError, UserError
-from quizgen.generators.output_size import ClassChoice
 from quizgen.mistakes import mistake
 from quizgen.problem import Difficulty, ModelData, Problem, make_problem
 from quizgen.registry import Draw, ParamSpec, register
@@ -100,7 +99,7 @@ MISTAKES = (  # in this order: when two give the same wrong answer, the first on
     TOPIC,
     "Parameters of a layer (Conv2D, Dense, BatchNormalization, ...) or of a small model",
     params=[
-        ClassChoice("layer", "choice", "the layer, or a small sequential model", choices=LAYERS),
+        ParamSpec("layer", "choice", "the layer, or a small sequential model", choices=LAYERS),
         ParamSpec("input_shape", "shape", "the layer's input without the batch axis, e.g. [28, 28, 1] or [1352]"),
         ParamSpec("filters", "int", "filters (output channels) of a convolution", min=1, max=4096),
         ParamSpec("kernel_size", "pair", "convolution kernel (Conv1D: one size)", min=1, max=15),
