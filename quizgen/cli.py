@@ -72,13 +72,21 @@ def topics(show_params: bool) -> None:
 @click.option("--difficulty", "-d", type=click.Choice(["easy", "medium", "hard"]), help="With --topic (default medium).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Pin a parameter, e.g. pool_size=3 (repeatable).")
 @click.option("--format", "-f", "fmt", default="markdown", show_default=True, help="markdown or json.")
-@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Output file (default: stdout).")
-@click.option("--solutions/--no-solutions", default=True, show_default=True, help="Include the answer key and worked solutions.")
+@click.option("--out", "-o", type=click.Path(), help="Output file (default: stdout); with --roster, a folder.")
+@click.option("--roster", type=click.Path(dir_okay=False), help="Class roster CSV: one variant per student, an answer key and an answer sheet in --out.")
+@click.option("--solutions/--no-solutions", default=None, help="Include the answer key and worked solutions (default: yes; with --roster: no).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates that override the shipped ones by name.")
-def make(topic, bank, count, seed, difficulty, params, fmt, out, solutions, templates_dir) -> None:
+def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutions, templates_dir) -> None:
     """Make a quiz with its answer key."""
-    from quizgen.make import make_quiz, parse_params
+    from quizgen.make import make_quiz, make_roster_quizzes, parse_params
 
+    if roster:
+        report = make_roster_quizzes(
+            roster=roster, out=out, topic=topic, bank=bank, count=count, seed=seed, difficulty=difficulty,
+            params=parse_params(params) or None, fmt=fmt, solutions=bool(solutions), templates_dir=templates_dir,
+        )
+        click.echo(report.summary(), err=True)
+        return
     spec = make_quiz(
         topic=topic,
         bank=bank,
@@ -88,11 +96,24 @@ def make(topic, bank, count, seed, difficulty, params, fmt, out, solutions, temp
         params=parse_params(params) or None,
         fmt=fmt,
         out=out,
-        solutions=solutions,
+        solutions=solutions is not False,
         templates_dir=templates_dir,
     )
     if out:
         click.echo(f"wrote {out}: {spec.count} problems, seed {spec.seed}", err=True)
+
+
+@main.command()
+@click.argument("answers", type=click.Path(dir_okay=False))
+@click.option("--key", "-k", required=True, type=click.Path(dir_okay=False), help="The key.json written by `make --roster`.")
+@click.option("--out", "-o", default="results", show_default=True, type=click.Path(file_okay=False), help="Folder for grades, feedback and rejected rows.")
+@click.option("--tolerance", default="0.005", show_default=True, help="How far a decimal may be from a fraction answer.")
+def grade(answers, key, out, tolerance) -> None:
+    """Grade a class's answers CSV against an answer key."""
+    from quizgen.grade import grade_files, parse_tolerance
+
+    report = grade_files(answers, key, out, tolerance=parse_tolerance(tolerance))
+    click.echo("\n".join(report.summary()))
 
 
 @main.command()

@@ -81,6 +81,35 @@ def make_quiz(
 ) -> QuizSpec:
     """Make one quiz and write it to ``out`` (stdout when None); returns the spec it used."""
     check_format(fmt)
+    if out is not None and Path(out).is_dir():
+        raise UserError(f"{out}: --out is a folder; give a file name (a folder goes with --roster)")
     spec = build_spec(topic=topic, bank=bank, count=count, seed=seed, difficulty=difficulty, params=params)
     emit(render(spec, iter_items(spec), fmt, solutions=solutions, templates_dir=templates_dir, **options), out)
     return spec
+
+
+def make_roster_quizzes(
+    *,
+    roster: str | Path,
+    out: str | Path | None,
+    topic: str | None = None,
+    bank: str | Path | None = None,
+    count: int | None = None,
+    seed: int | None = None,
+    difficulty: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    fmt: str = "markdown",
+    solutions: bool = False,
+    templates_dir: str | None = None,
+    **options: Any,
+):
+    """One variant per student of a roster, with the answer key and an answer sheet, in the folder ``out``
+    (see :mod:`quizgen.roster`); returns what was written."""
+    from quizgen.roster import make_variants, read_roster
+
+    check_format(fmt)
+    if out is None or str(out) == "-":
+        raise UserError("--roster writes one file per student: give a folder with --out, e.g. --out exams/")
+    students = read_roster(roster)
+    spec = build_spec(topic=topic, bank=bank, count=count, seed=seed, difficulty=difficulty, params=params)
+    return make_variants(spec, students, out, fmt, solutions=solutions, templates_dir=templates_dir, **options)

@@ -1,0 +1,358 @@
+"""Grading results and the files they are written to: grades.csv, moodle_grades.csv, feedback/<id>.md,
+rejected.csv, and the summary printed on the terminal."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from quizgen import text
+from quizgen.errors import UserError
+from quizgen.grade.csvio import csv_chunks
+from quizgen.grade.key import AnswerKey, StudentKey, file_stems, safe_stem
+from quizgen.grade.score import Mark, Status
+from quizgen.grade.sheet import Rejection
+from quizgen.output import write_atomic
+
+GRADES_FILE = "grades.csv"
+MOODLE_FILE = "moodle_grades.csv"
+REJECTED_FILE = "rejected.csv"
+FEEDBACK_DIR = "feedback"
+TOP_WRONG = 3  # most common wrong answers / mistakes listed per question in the summary
+SHOWN_REJECTIONS = 5
+
+
+@dataclass(frozen=True)
+class StudentResult:
+    """One graded student: a mark per question of their variant, and the total."""
+
+    key: StudentKey
+    typed_id: str
+    rows: tuple[int, ...]
+    marks: tuple[Mark, ...]
+    total: int | Fraction
+
+    @property
+    def id(self) -> str:
+        return self.key.id
+
+    @property
+    def label(self) -> str:
+        return f"{self.key.name} ({self.key.id})" if self.key.name else self.key.id
+
+    @property
+    def possible(self) -> int | Fraction:
+        return self.key.total_points
+
+    @property
+    def percent(self) -> Fraction:
+        return Fraction(100) * self.total / self.possible if self.possible else Fraction(0)
+
+
+@dataclass
+class GradeReport:
+    """What a grading run did; :meth:`summary` is what the command prints."""
+
+    answers: str
+    key: AnswerKey
+    out: Path
+    results: list[StudentResult] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    blank_rows: int = 0
+    rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    layout: str = "wide"
+
+    @property
+    def missing(self) -> list[str]:
+        """Students in the key with no graded row."""
+        graded = {r.id for r in self.results}
+        return [sid for sid in self.key.students if sid not in graded]
+
+    def summary(self) -> list[str]:
+        lines = [
+            f"graded {len(self.results)} student(s) from {self.answers} ({self.layout} layout: {self.rows} row(s), "
+            f"{self.blank_rows} blank row(s) skipped)",
+        ]
+        lines.append(f"rejected {len(self.rejected)} row(s)" + (f": see {self.out / REJECTED_FILE}" if self.rejected else ""))
+        for r in self.rejected[:SHOWN_REJECTIONS]:
+            lines.append(f"  row {r.row}: {r.reason}")
+        if len(self.rejected) > SHOWN_REJECTIONS:
+            lines.append(f"  … and {len(self.rejected) - SHOWN_REJECTIONS} more")
+        missing = self.missing
+        if missing:
+            shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+            lines.append(f"{len(missing)} student(s) in the key have no answers: {shown}")
+        if self.results:
+            n = len(self.results)
+            mean = exact_sum(r.total for r in self.results) / n
+            possible = exact_sum(r.possible for r in self.results) / n
+            pct = 100 * mean / possible if possible else Fraction(0)
+            lines.append(f"class mean {fmt_points(mean)} / {fmt_points(possible)} points ({fmt_points(pct)}%)")
+            lines.extend(self._per_question())
+        for note in self.notes:
+            lines.append(f"note: {note}")
+        lines.append(
+            f"wrote {self.out / GRADES_FILE}, {self.out / MOODLE_FILE}, {self.out / REJECTED_FILE} and "
+            f"{len(self.results)} feedback file(s) in {self.out / FEEDBACK_DIR}/"
+        )
+        return lines
+
+    def _per_question(self) -> list[str]:
+        by_number: dict[int, list[Mark]] = {}
+        for r in self.results:
+            for m in r.marks:
+                by_number.setdefault(m.number, []).append(m)
+        shown: dict[int, str] = {}  # id(read) -> text; the grader shares one reading per typed answer
+        lines = []
+        for number in sorted(by_number):
+            marks = by_number[number]
+            mean = exact_sum(m.score for m in marks) / len(marks)
+            points = exact_sum(m.points for m in marks) / len(marks)
+            counts = Counter(m.status for m in marks)
+            lines.append(
+                f"  q{number}: mean {fmt_points(mean)} / {fmt_points(points)}; {counts[Status.CORRECT]} right, "
+                f"{counts[Status.PARTIAL]} partly right, {counts[Status.WRONG]} wrong, {counts[Status.BLANK]} blank, "
+                f"{counts[Status.UNREADABLE]} unreadable"
+            )
+            mistakes = Counter(name for m in marks for name in m.mistakes)
+            if mistakes:
+                lines.append("      mistakes: " + ", ".join(f"{name} ×{c}" for name, c in mistakes.most_common(TOP_WRONG)))
+            wrong: Counter[str] = Counter()
+            named: dict[str, str] = {}
+            for m in marks:
+                if m.status is Status.WRONG or m.status is Status.PARTIAL:
+                    text_ = shown.get(id(m.read))
+                    if text_ is None:
+                        text_ = shown[id(m.read)] = short(compact(m.read))
+                    wrong[text_] += 1
+                    if m.mistakes:
+                        named.setdefault(text_, m.mistakes[0])
+            common = [(a, c) for a, c in wrong.most_common(TOP_WRONG) if c > 1]
+            if common:
+                lines.append(
+                    "      most common wrong answers: "
+                    + ", ".join(f"{a} ×{c}" + (f" ({named[a]})" if a in named else "") for a, c in common)
+                )
+        return lines
+
+
+def exact_sum(values: Iterable[int | Fraction]) -> Fraction:
+    """An exact sum that adds the ints as ints (most scores are) and only the rest as Fractions."""
+    whole = 0
+    rest: list[Fraction] = []
+    for v in values:
+        if type(v) is int:
+            whole += v
+        else:
+            rest.append(v)
+    return Fraction(whole) + sum(rest, Fraction(0))
+
+
+def short(text_: str, width: int = 60) -> str:
+    return text_ if len(text_) <= width else text_[: width - 1] + "…"
+
+
+# --- formatting ------------------------------------------------------------------------------------------------
+
+
+def fmt_points(value: Any) -> str:
+    """Points as a spreadsheet reads them: 2, 1.5, 0.67 (two decimals at most, half up, '.' as the mark)."""
+    if type(value) is int:
+        return str(value)
+    return _fmt_fraction(Fraction(value))
+
+
+def fmt_percent(total: Any, possible: Any) -> str:
+    """total / possible as a percentage, formatted like :func:`fmt_points`."""
+    return _fmt_percent(total, possible)
+
+
+@lru_cache(maxsize=4096)
+def _fmt_percent(total: Any, possible: Any) -> str:
+    return _fmt_fraction(Fraction(100) * total / possible) if possible else "0"
+
+
+@lru_cache(maxsize=4096)
+def _fmt_fraction(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    hundredths = math.floor(abs(value) * 100 + Fraction(1, 2))
+    return f"{sign}{hundredths // 100}.{hundredths % 100:02d}".rstrip("0").rstrip(".")
+
+
+def compact(value: Any) -> str:
+    """An answer in the key's JSON encoding as one short line: 27/8, [[6,4],[4,4]], [13,13,8]."""
+    if isinstance(value, (int, str)):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, int):
+        return text.num(value)
+    if isinstance(value, str) and "/" in value:
+        return f"{text.num(Fraction(value))} (≈ {float(Fraction(value)):.2f})"
+    return str(value)
+
+
+def show_answer(kind: str, value: Any) -> str:
+    """An answer in the key's JSON encoding as plain text: one matrix row per line and channels as separate
+    grids (as the quiz shows them); a table as 'layer  shape  params' lines and the total."""
+    if kind == "number":
+        return _number(value)
+    if kind == "shape" and isinstance(value, list):
+        return text.shape_tuple(value)
+    if kind == "matrix" and isinstance(value, list) and value:
+        if isinstance(value[0], list) and value[0] and isinstance(value[0][0], list):
+            grids = []
+            for c in range(len(value[0][0])):
+                rows = "\n".join(" ".join(str(cell[c]) for cell in row) for row in value)
+                grids.append(f"channel {c + 1}:\n{rows}")
+            return "\n\n".join(grids)
+        return "\n".join(" ".join(str(v) for v in row) if isinstance(row, list) else str(row) for row in value)
+    if kind == "table" and isinstance(value, Mapping):
+        lines = []
+        for r in value.get("rows", ()):
+            label = f"{r['layer']}  " if r.get("layer") else ""
+            lines.append(f"{label}{text.shape_tuple(r['output_shape'])}  {text.num(r['params'])}")
+        total = value.get("total")
+        lines.append(f"total {text.num(total)}" if total is not None else "total: not given")
+        return "\n".join(lines)
+    return compact(value)
+
+
+def codeblock(value: str) -> str:
+    """A fenced Markdown code block that no run of backticks in ``value`` can close early."""
+    fence = "```"
+    while fence in value:
+        fence += "`"
+    return f"{fence}\n{value.strip()}\n{fence}"
+
+
+def _plural(points: Any) -> str:
+    return "point" if points == 1 else "points"
+
+
+class FeedbackWriter:
+    """Feedback pages in Markdown. Each problem's right answer and worked solution are formatted once and
+    shared by every student who had that problem."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self._blocks: dict[Any, tuple[str, str]] = {}
+
+    def _problem(self, q: Mapping[str, Any]) -> tuple[str, str]:
+        memo = q.get("problem_id") or id(q)
+        block = self._blocks.get(memo)
+        if block is None:
+            answer = "Right answer:\n\n" + codeblock(show_answer(q["answer_kind"], q["answer"])) + "\n\n"
+            steps = q.get("solution") or ()
+            solution = "Worked solution:\n\n" + "".join(f"{i}. {step}\n" for i, step in enumerate(steps, 1)) + "\n" if steps else ""
+            block = self._blocks[memo] = (answer, solution)
+        return block
+
+    def page(self, result: StudentResult) -> str:
+        parts = [
+            f"# {self.title} — feedback for {result.label}\n\n",
+            f"Score: **{fmt_points(result.total)} / {fmt_points(result.possible)}** ({fmt_percent(result.total, result.possible)}%)\n\n",
+        ]
+        for mark in result.marks:
+            q = result.key.questions[mark.number]
+            answer, solution = self._problem(q)
+            title = f" — {q['title']}" if q.get("title") else ""
+            parts.append(f"## Question {mark.number}{title}\n\n")
+            parts.append(f"{fmt_points(mark.score)} / {fmt_points(mark.points)} {_plural(mark.points)}: {mark.detail}\n\n")
+            if mark.typed.strip():
+                parts.append("Your answer:\n\n" + codeblock(mark.typed) + "\n\n")
+            if mark.status is Status.CORRECT and mark.detail == "right":
+                continue  # a right answer needs no solution: the page stays about what went wrong
+            parts.append(answer)
+            for name, sentence in zip(mark.mistakes, mark.feedback):
+                parts.append(f"Diagnosis — *{name}*: {sentence}\n\n")
+            parts.append(solution)
+        return "".join(parts)
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+
+
+def check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: --out must be a folder (it is a file)")
+
+
+def feedback_stems(key: AnswerKey) -> dict[str, str]:
+    """Feedback file names: the stem of the student's quiz file as the key records it, when that is a plain
+    file name; otherwise a safe name made from the ID."""
+    stems = file_stems(key.students)
+    for sid, student in key.students.items():
+        name = Path(student.file).name
+        stem = Path(name).stem
+        if stem and name == student.file and stem == safe_stem(stem):
+            stems[sid] = stem
+    return stems
+
+
+def write_folder(folder: Path, files: Iterable[tuple[str, str]]) -> int:
+    """Write a folder of files as one unit: into a new sibling folder, which then replaces ``folder`` by
+    renames — a crash leaves the old folder or the new one, never a half-written one. Returns the count."""
+    parent = folder.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fresh = parent / f".{folder.name}.{uuid.uuid4().hex[:12]}.tmp"
+        fresh.mkdir()
+    except OSError as exc:
+        raise UserError(f"{parent}: cannot write here ({exc.strerror})") from None
+    count = 0
+    try:
+        for name, content in files:
+            with open(fresh / name, "w", encoding="utf-8", newline="") as fh:
+                fh.write(content)
+            count += 1
+        old = None
+        if folder.exists():
+            old = parent / f".{folder.name}.{uuid.uuid4().hex[:12]}.old"
+            os.replace(folder, old)
+        os.replace(fresh, folder)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return count
+
+
+def write_outputs(report: GradeReport) -> None:
+    """Every output: the feedback folder, rejected.csv, moodle_grades.csv, then grades.csv last — each
+    written whole or not at all."""
+    out = report.out
+    key = report.key
+    numbers = list(key.numbers)
+    stems = feedback_stems(key)
+    writer = FeedbackWriter(key.title)
+    write_folder(out / FEEDBACK_DIR, ((f"{stems[r.id]}.md", writer.page(r)) for r in report.results))
+    write_atomic(
+        out / REJECTED_FILE,
+        csv_chunks(("row", "id", "reason", "raw"), ((r.row, r.id, r.reason, r.raw) for r in report.rejected), bom=True),
+    )
+    write_atomic(out / MOODLE_FILE, csv_chunks(("ID number", key.title), ((r.id, fmt_points(r.total)) for r in report.results)))
+    header = ("id", "name", *(f"q{n}" for n in numbers), "total", "percent")
+    write_atomic(out / GRADES_FILE, csv_chunks(header, _grade_rows(report.results, numbers), bom=True))
+
+
+def _grade_rows(results: Sequence[StudentResult], numbers: Sequence[int]) -> Iterator[list[str]]:
+    for r in results:
+        scores = {m.number: fmt_points(m.score) for m in r.marks}
+        yield [r.id, r.key.name, *(scores.get(n, "") for n in numbers), fmt_points(r.total), fmt_percent(r.total, r.possible)]

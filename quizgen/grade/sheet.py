@@ -1,0 +1,236 @@
+"""Reading a class's answers file: find the layout from the header, then turn each row into a submission or
+a rejection (every non-blank row ends in exactly one of them).
+
+Two layouts are recognised from the header:
+
+- wide: an ID column, then one column per question — 'q1', 'Q1', 'question 1', '1', 'Q 01' ...;
+- long: an ID column, a 'question' column and an 'answer' column, one answer per row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from quizgen.errors import did_you_mean
+from quizgen.grade.csvio import ID_HEADERS, Sheet, SheetError, find_column, header_key, is_blank, name_columns, row_text
+from quizgen.grade.key import AnswerKey
+
+QUESTION_NAME = re.compile(r"(?:q|question|frage|ex|exercise|problem|item|aufgabe)? ?0*(\d{1,4})\Z")
+QUESTION_HEADERS = ("question", "question number", "q", "item", "problem")
+ANSWER_HEADERS = ("answer", "response", "student answer", "value")
+MAX_SUGGESTIONS = 20  # unknown IDs that get a "did you mean" (each costs a scan of the key)
+
+
+def question_number(text: str) -> int | None:
+    """'q1', 'Q1', 'question 1', '1', 'Q 01' -> 1; None for anything else."""
+    m = QUESTION_NAME.match(header_key(text))
+    return int(m.group(1)) if m else None
+
+
+def _span(numbers) -> str:
+    numbers = sorted(numbers)
+    if not numbers:
+        return "none"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}–{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
+    return ", ".join(map(str, numbers))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things are in the answers file."""
+
+    id_col: int
+    name_cols: tuple[int, ...]
+    questions: dict[int, int] = field(default_factory=dict)  # wide: question number -> column
+    question_col: int | None = None  # long
+    answer_col: int | None = None  # long
+    ignored: tuple[str, ...] = ()  # header cells of columns that are not used
+
+    @property
+    def long(self) -> bool:
+        return self.question_col is not None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's answers: by question number, as typed; the rows they came from."""
+
+    student_id: str
+    typed_id: str
+    rows: tuple[int, ...]
+    answers: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A row that cannot be graded, and why."""
+
+    row: int
+    id: str
+    reason: str
+    raw: str
+
+
+def detect_layout(sheet: Sheet, key: AnswerKey) -> Layout:
+    """The layout of an answers file, checked against the key; SheetError naming file, row and column."""
+    header = sheet.header
+    where = f"{sheet.path}: row {sheet.header_row}"
+    id_col = find_column(header, ID_HEADERS)
+    if id_col is None:
+        raise SheetError(
+            f"{where}: no ID column; name one of: {', '.join(ID_HEADERS)} (found: {', '.join(repr(h) for h in header)})"
+        )
+    names = name_columns(header)
+    used = {id_col, *names}
+    question_col = find_column(header, QUESTION_HEADERS)
+    answer_col = find_column(header, ANSWER_HEADERS)
+    numbered = {}
+    for col, name in enumerate(header):
+        if col in used or col in (question_col, answer_col):
+            continue
+        n = question_number(name)
+        if n is None:
+            continue
+        if n in numbered:
+            raise SheetError(
+                f"{sheet.where(sheet.header_row, col)}: a second column for question {n} "
+                f"(column {numbered[n] + 1}, {header[numbered[n]]!r}, is the first)"
+            )
+        numbered[n] = col
+    if question_col is not None and answer_col is not None and not numbered:
+        used |= {question_col, answer_col}
+        ignored = tuple(h for i, h in enumerate(header) if i not in used and h)
+        return Layout(id_col, names, question_col=question_col, answer_col=answer_col, ignored=ignored)
+    if not numbered:
+        raise SheetError(
+            f"{where}: no question columns; name them q1, q2, … (one column per question), "
+            "or use 'id', 'question' and 'answer' columns (one answer per row)"
+        )
+    for n, col in sorted(numbered.items()):
+        if n not in key.numbers:
+            raise SheetError(
+                f"{sheet.where(sheet.header_row, col)}: question {n} is not in the key "
+                f"({key.path} has questions {_span(key.numbers)})"
+            )
+    missing = [n for n in key.numbers if n not in numbered]
+    if missing:
+        raise SheetError(
+            f"{where}: the sheet has columns for questions {_span(numbered)} but {key.path} has questions "
+            f"{_span(key.numbers)} (no column for {_span(missing)}): is this the answer sheet for this key?"
+        )
+    used |= set(numbered.values())
+    ignored = tuple(h for i, h in enumerate(header) if i not in used and h)
+    return Layout(id_col, names, questions=dict(sorted(numbered.items())), ignored=ignored)
+
+
+class _Ids:
+    """Resolves typed IDs against the key, with a limited number of "did you mean" suggestions."""
+
+    def __init__(self, key: AnswerKey) -> None:
+        self.key = key
+        self.suggested = 0
+
+    def unknown(self, typed: str) -> str:
+        hint = ""
+        if self.suggested < MAX_SUGGESTIONS:
+            self.suggested += 1
+            hint = did_you_mean(typed.strip(), self.key.students)
+        return f"ID {typed.strip()!r} is not in the key{hint}"
+
+
+def _cell(cells: list[str], col: int) -> str:
+    return cells[col] if col < len(cells) else ""
+
+
+def submissions(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Iterator[Submission | Rejection | int]:
+    """Each row of the answers file as a Submission or a Rejection, in file order (long format: each
+    student's Submission when the file is read to the end); a blank row yields its row number."""
+    if layout.long:
+        yield from _long(sheet, layout, key, notes)
+    else:
+        yield from _wide(sheet, layout, key, notes)
+
+
+def _wide(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Iterator[Submission | Rejection | int]:
+    ids = _Ids(key)
+    seen: dict[str, int] = {}
+    width = len(sheet.header)
+    long_rows = 0
+    for row, cells in sheet.rows():
+        if is_blank(cells):
+            yield row
+            continue
+
+        def reject(reason: str) -> Rejection:
+            return Rejection(row, _cell(cells, layout.id_col).strip(), reason, row_text(cells, sheet.delimiter))
+
+        typed = _cell(cells, layout.id_col)
+        if not typed.strip():
+            yield reject("no ID")
+            continue
+        sid = key.resolve(typed)
+        if sid is None:
+            yield reject(ids.unknown(typed))
+            continue
+        if sid in seen:
+            yield reject(f"duplicate ID {typed.strip()!r}: row {seen[sid]} was graded for this student")
+            continue
+        student = key.students[sid]
+        answers = {n: _cell(cells, col) for n, col in layout.questions.items()}
+        extra = [n for n, text in answers.items() if text.strip() and n not in student.questions]
+        if extra:
+            yield reject(f"answers for question {_span(extra)}, which student {sid!r} did not get")
+            continue
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            long_rows += 1
+        seen[sid] = row
+        yield Submission(sid, typed.strip(), (row,), answers)
+    if long_rows:
+        notes.append(f"{long_rows} row(s) had cells beyond the last header column; those cells were ignored")
+
+
+def _long(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Iterator[Submission | Rejection | int]:
+    ids = _Ids(key)
+    order: list[str] = []
+    answers: dict[str, dict[int, tuple[int, str]]] = {}
+    typed_ids: dict[str, str] = {}
+    for row, cells in sheet.rows():
+        if is_blank(cells):
+            yield row
+            continue
+
+        def reject(reason: str) -> Rejection:
+            return Rejection(row, _cell(cells, layout.id_col).strip(), reason, row_text(cells, sheet.delimiter))
+
+        typed = _cell(cells, layout.id_col)
+        if not typed.strip():
+            yield reject("no ID")
+            continue
+        sid = key.resolve(typed)
+        if sid is None:
+            yield reject(ids.unknown(typed))
+            continue
+        qtext = _cell(cells, layout.question_col).strip()  # type: ignore[arg-type]
+        n = question_number(qtext)
+        if n is None:
+            yield reject(f"{qtext!r} is not a question number" if qtext else "no question number")
+            continue
+        student = key.students[sid]
+        if n not in student.questions:
+            yield reject(f"student {sid!r} did not get question {n} (their variant has questions {_span(student.questions)})")
+            continue
+        mine = answers.setdefault(sid, {})
+        if n in mine:
+            yield reject(f"a second answer to question {n} for {sid!r}: row {mine[n][0]} was graded")
+            continue
+        if sid not in typed_ids:
+            order.append(sid)
+            typed_ids[sid] = typed.strip()
+        mine[n] = (row, _cell(cells, layout.answer_col))  # type: ignore[arg-type]
+    for sid in order:
+        mine = answers[sid]
+        rows = tuple(sorted(r for r, _ in mine.values()))
+        yield Submission(sid, typed_ids[sid], rows, {n: text for n, (_, text) in sorted(mine.items())})
