@@ -128,9 +128,12 @@ def grade(answers, key, out, tolerance) -> None:
 )
 def verify(cases: int, seed: int, families: tuple[str, ...]) -> None:
     """Cross-check the engine against Keras on random configurations (needs TensorFlow); exit 1 on any disagreement."""
+    from quizgen.crosscheck import load_keras
     from quizgen.verify import format_report, planned_cases, run_verify
 
-    with click.progressbar(length=planned_cases(cases, families), label="Cross-checking against Keras", file=sys.stderr) as bar:
+    total = planned_cases(cases, families)
+    load_keras()  # before the bar: a missing TensorFlow is a one-line error, and its import is not progress
+    with click.progressbar(length=total, label="Cross-checking against Keras", file=sys.stderr) as bar:
         report = run_verify(cases, seed, bar.update, families)
     click.echo(format_report(report))
     if not report.ok:

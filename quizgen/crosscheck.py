@@ -165,11 +165,17 @@ def _numpy(tensor: Any) -> np.ndarray:
     return np.asarray(load_keras().ops.convert_to_numpy(tensor))
 
 
-def _nonempty(out: np.ndarray, what: str) -> np.ndarray:
-    """Run eagerly, Keras returns an empty map where a model (which checks shapes first) refuses the layer:
-    "Computed output size would be zero or negative". Report both the same way."""
-    if 0 in out.shape:
-        raise KerasRefusal(f"Keras refuses {what}: the output would be empty (shape {out.shape[1:]})")
+def _run_layer(layer: Any, xs: np.ndarray, what: str) -> np.ndarray:
+    """Call a Keras layer eagerly on a batch, after Keras's own shape rule for it (what a model checks when it is
+    built) has accepted the input: eagerly, TensorFlow can return an empty or even a meaningless map where that
+    rule says "Computed output size would be zero or negative"."""
+    try:
+        expected = tuple(layer.compute_output_shape(xs.shape))
+    except Exception as exc:  # noqa: BLE001
+        raise _refusal(exc, what) from None
+    out = _numpy(layer(xs))
+    if out.shape != expected or 0 in out.shape:
+        raise KerasRefusal(f"Keras refuses {what}: it computes shape {out.shape} where its shape rule says {expected}")
     return out
 
 
@@ -179,7 +185,7 @@ def _zero_pad(xs: np.ndarray, p: int) -> np.ndarray:
         return xs
     keras = load_keras()
     layer = _layers.get_or_make(("ZeroPadding2D", p), lambda: keras.layers.ZeroPadding2D(p))
-    return _numpy(layer(xs))
+    return _run_layer(layer, xs, f"ZeroPadding2D({p})")
 
 
 def _split_padding(padding: Any) -> tuple[int, str]:
@@ -312,28 +318,34 @@ def keras_conv_macs(
 
 def keras_output_hw(op: str, input_hw: Sequence[int], kernel: Any, strides: Any = 1, padding: Any = "valid", dilation: Any = 1) -> tuple[int, int]:
     """Output (height, width) of a convolution (op 'conv') or max pooling (op 'pool') as Keras computes it:
-    keras.ops.conv / keras.ops.max_pool run on a map of zeros (integer padding: ZeroPadding2D first)."""
+    keras.ops.conv / keras.ops.max_pool called symbolically (Keras's shape rule, which refuses what a model
+    refuses) and run on a map of zeros; the two must agree. Integer padding is ZeroPadding2D first."""
     keras = load_keras()
     kh, kw = _pair("kernel", kernel)
     step = _pair("strides", strides)
+    rate = _pair("dilation_rate", dilation)
     pad, keras_padding = _split_padding(padding)
-    what = f"{op} with kernel {(kh, kw)}, strides {step}, padding {padding!r}"
+    what = f"{op} with kernel {(kh, kw)}, strides {step}, padding {padding!r}" + (f", dilation_rate {rate}" if op == "conv" else "")
+    if op not in ("conv", "pool"):
+        raise QuizgenError(f"op must be 'conv' or 'pool' (got {op!r})")
+
+    def run(xs: Any, kernel_tensor: Any) -> Any:
+        if op == "conv":
+            return keras.ops.conv(xs, kernel_tensor, step, keras_padding, dilation_rate=rate)
+        return keras.ops.max_pool(xs, (kh, kw), step, keras_padding)
+
     try:
         with _quiet():
             xs = _zero_pad(np.zeros((1, *(int(d) for d in input_hw), 1), np.float32), pad)
-            if op == "conv":
-                rate = _pair("dilation_rate", dilation)
-                out = keras.ops.conv(xs, np.zeros((kh, kw, 1, 1), np.float32), step, keras_padding, dilation_rate=rate)
-            elif op == "pool":
-                out = keras.ops.max_pool(xs, (kh, kw), step, keras_padding)
-            else:
-                raise QuizgenError(f"op must be 'conv' or 'pool' (got {op!r})")
-            out = _nonempty(_numpy(out), what)
+            symbolic = tuple(run(keras.KerasTensor(xs.shape), keras.KerasTensor((kh, kw, 1, 1))).shape)
+            computed = _numpy(run(xs, np.zeros((kh, kw, 1, 1), np.float32))).shape
     except (KerasRefusal, QuizgenError):
         raise
     except Exception as exc:  # noqa: BLE001
         raise _refusal(exc, what) from None
-    return int(out.shape[1]), int(out.shape[2])
+    if tuple(computed) != symbolic:
+        raise KerasRefusal(f"Keras refuses {what}: it computes shape {computed} where its shape rule says {symbolic}")
+    return int(symbolic[1]), int(symbolic[2])
 
 
 # --- pooling -----------------------------------------------------------------------------------------------
@@ -368,8 +380,8 @@ def keras_pool2d_batch(xs: np.ndarray, pool_size: Any = 2, strides: Any = None, 
                 lambda: getattr(keras.layers, cls)(pool_size=pool, strides=step, padding=keras_padding),
             )
             xs = _zero_pad(xs, pad)
-            out = -_numpy(layer(-xs)) if mode == "min" else _numpy(layer(xs))
-            return _nonempty(out, f"{cls}(pool_size={pool}, strides={step}, padding={padding!r})")
+            what = f"{cls}(pool_size={pool}, strides={step}, padding={padding!r})"
+            return -_run_layer(layer, -xs, what) if mode == "min" else _run_layer(layer, xs, what)
     except KerasRefusal:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -408,10 +420,11 @@ def keras_adaptive_avg_pool_batch(xs: np.ndarray, output_size: Any) -> np.ndarra
     try:
         with _quiet():
             layer = _layers.get_or_make(("AdaptiveAveragePooling2D", size), lambda: keras.layers.AdaptiveAveragePooling2D(size))
-            out = _numpy(layer(np.asarray(xs, dtype=np.float32)))
+            return _run_layer(layer, np.asarray(xs, dtype=np.float32), f"AdaptiveAveragePooling2D({size})")
+    except KerasRefusal:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise _refusal(exc, f"AdaptiveAveragePooling2D({size})") from None
-    return _nonempty(out, f"AdaptiveAveragePooling2D({size})")
 
 
 def keras_adaptive_avg_pool(x: Any, output_size: Any) -> np.ndarray:
@@ -446,7 +459,7 @@ def keras_conv2d_batch(
 
     The weights are set with ``layer.set_weights``; an integer ``padding`` is ZeroPadding2D(p) followed by a
     'valid' Conv2D; ``relu`` is Conv2D's activation='relu'. Layers are reused across calls with the same
-    configuration. KerasRefusal if Keras refuses.
+    configuration, and the maps run one at a time. KerasRefusal if Keras refuses.
     """
     keras = load_keras()
     kernel = np.asarray(kernel, dtype=np.float32)
@@ -477,12 +490,13 @@ def keras_conv2d_batch(
             weights = [kernel] + ([to_array(list(bias)).reshape(f).astype(np.float32)] if use_bias else [])
             layer.set_weights(weights)
             xs = _zero_pad(np.asarray(xs, dtype=np.float32), pad)
-            out = _numpy(layer(xs))
+            # One map per call: TensorFlow's oneDNN kernels (on by default on x86) get some batched convolutions
+            # with unequal strides wrong, e.g. strides (1, 3) with a batch of 2 and an output one column wide.
+            return np.concatenate([_run_layer(layer, xs[i : i + 1], config) for i in range(len(xs))])
     except KerasRefusal:
         raise
     except Exception as exc:  # noqa: BLE001
         raise _refusal(exc, config) from None
-    return _nonempty(out, config)
 
 
 def keras_conv2d(

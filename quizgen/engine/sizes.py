@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from quizgen.errors import ConfigError, one_of
+from quizgen.errors import ConfigError
 
 Padding = Union[int, str]
 PADDING_MODES = ("valid", "same")
@@ -30,7 +30,7 @@ def check_padding(padding: object) -> Padding:
             return mode
     elif isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
         return padding
-    raise ConfigError(f"'padding' must be {one_of(PADDING_MODES)} or an integer >= 0 (got {padding!r})")
+    raise ConfigError(f"'padding' must be {', '.join(repr(m) for m in PADDING_MODES)} or an integer >= 0 (got {padding!r})")
 
 
 def effective_kernel(k: int, dilation: int = 1) -> int:
