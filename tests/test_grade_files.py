@@ -139,6 +139,15 @@ def test_windows_1252_file_is_read_with_a_note(tmp_path, exams, key):
     assert any("not valid UTF-8" in n and "Windows-1252" in n for n in report.notes)
 
 
+def test_utf16_tab_separated_unicode_text(tmp_path, exams, key):
+    """What Excel's "Unicode text" export writes: UTF-16 with a byte-order mark, tab-separated."""
+    answers = tmp_path / "answers.txt"
+    lines = ["\t".join(HEADER), "\t".join(["s001", "Zoë", *right(key, "s001")])]
+    answers.write_bytes("\r\n".join(lines).encode("utf-16"))
+    report = grade_files(answers, exams / "key.json", tmp_path / "results")
+    assert report.results[0].total == 6 and any("tab" in n for n in report.notes)
+
+
 def test_formula_injection_is_neutralised_in_every_csv(tmp_path, exams):
     (tmp_path / "k").mkdir()
     key = json.loads((exams / "key.json").read_text(encoding="utf-8"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -137,7 +138,9 @@ def test_decimal_commas_in_a_matrix_are_read_by_the_expected_shape():
     # "6,4;4,4" is 2 × 2 with commas separating values — the reading that fits the expected shape.
     assert read_matrix("6,4;4,4", M22).value == M22
     # The same text against a 2 × 1 answer: decimal commas.
-    assert read_matrix("6,4 4,4", [[1], [1]]).value in ([["32/5"], ["22/5"]], [[6, 4, 4, 4]])
+    assert read_matrix("6,4;4,4", [[1], [1]]).value == [["32/5"], ["22/5"]]
+    # Neither reading fits: commas separate values (and the answer is simply the wrong size).
+    assert read_matrix("6,4 4,4", [[1, 1, 1]]).value == [[6, 4, 4, 4]]
 
 
 def test_matrix_channels():
@@ -183,11 +186,16 @@ def test_tables(text):
     assert reading.value == TABLE
 
 
+def test_a_pasted_keras_summary():
+    summary = (Path(__file__).parent / "data" / "keras_summary.txt").read_text(encoding="utf-8")
+    assert read_table(summary).value == TABLE
+
+
 def test_table_without_total():
     assert read_table("(26, 26, 8) 80").value == {"rows": [{"output_shape": [26, 26, 8], "params": 80}], "total": None}
 
 
-@pytest.mark.parametrize("text", ["", "total 5", "80\n(26, 26, 8) 80", "(26, 26, 8)", "(26, 26, 8) eighty", "total 5\n(1,) 2"])
+@pytest.mark.parametrize("text", ["", "total 5", "80\n(26, 26, 8) 80", "(26, 26, 8)", "(26, 26, 8) eighty", "total 5\n(1,) 2", "layer shape params"])
 def test_unreadable_tables(text):
     with pytest.raises(AnswerSyntaxError):
         read_table(text)

@@ -546,24 +546,30 @@ def _params(rest: str, line: str) -> JsonNumber:
     return read_integer_cell(rest)
 
 
+_SKIPPED_LINES = ("model:", "trainable params", "non-trainable params", "optimizer params")
+_TABLE_RULES = str.maketrans({c: " " for c in "|│┃"})  # column rules of Markdown and model.summary() tables
+
+
 def read_table(text: str) -> Reading:
     """A per-layer table: one row per line or ';'-separated rows, each 'shape params' such as
-    '(26, 26, 8) 80' or 'conv 26x26x8 80'; the total as a last 'total 43706' row or a bare last number.
+    '(26, 26, 8) 80' or 'conv 26x26x8 80'; the total after the layers, as 'total 43706' or a bare last number.
+    Lines without a digit (rules, headings) and Keras's 'Trainable params' lines are skipped, so a pasted
+    model.summary() reads too.
 
     Returns {"rows": [{"output_shape": [...], "params": n}, ...], "total": n or None}."""
-    s = clean(text).replace("|", " ")
-    lines = _table_rows(s)
+    s = clean(text).translate(_TABLE_RULES)
+    lines = [re.sub(r"[ ]+", " ", line) for line in _table_rows(s)]
+    lines = [line for line in lines if any(c.isdigit() for c in line) and not line.casefold().startswith(_SKIPPED_LINES)]
     if not lines:
         raise AnswerSyntaxError("no rows given")
     rows = []
     total = None
     for i, line in enumerate(lines):
-        line = re.sub(r"[ ]+", " ", line)
+        if total is not None:
+            raise AnswerSyntaxError("the total must come after every layer row")
         m = _TOTAL.match(line)
         if m:
-            if i != len(lines) - 1:
-                raise AnswerSyntaxError("the total must be the last row")
-            total = read_integer_cell(m.group(1))
+            total = read_integer_cell(re.sub(r" ?\(.*\) ?\Z", "", m.group(1)))  # "43,706 (170.73 KB)"
             continue
         shape, params = _row(line)
         if shape is None:
