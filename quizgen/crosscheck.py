@@ -7,9 +7,11 @@ TensorFlow is an optional dependency and heavy to import, so it is imported only
 Keras building blocks (plain Python / numpy results):
 
 - :func:`keras_output_shape` — per-layer output shape and weights of a sequential model;
+- :func:`keras_output_hw` — output height and width of a convolution or pooling, as Keras computes them;
 - :func:`keras_pool2d`, :func:`keras_global_pool`, :func:`keras_conv2d` — feature maps, with ``*_batch``
-  variants that run many inputs of one configuration in a single call;
-- :func:`keras_adaptive_avg_pool` — Keras's AdaptiveAveragePooling2D.
+  variants that run many inputs of one configuration at once;
+- :func:`keras_adaptive_avg_pool` — Keras's AdaptiveAveragePooling2D;
+- :func:`keras_conv_macs` — a Conv2D layer's multiply-accumulates from Keras's output shape and kernel.
 
 Comparisons return a list of human-readable disagreements, empty when engine and Keras agree: shapes and
 parameter counts exactly, values within :data:`RTOL` relative (Keras computes in float32) with an absolute
@@ -37,7 +39,8 @@ Contract of a ``TOPIC_CHECKS`` entry, ``check(problem) -> list[str]``:
        def _check_params(problem: Problem) -> list[str]:
            ...
 
-The checks run in ``tests/test_generators.py`` for every registered topic and in ``quizgen verify``'s tests.
+The checks run for every registered topic in ``tests/test_generators.py`` (the entries themselves) and
+``tests/test_crosscheck.py`` (through :func:`check_problem`).
 """
 
 from __future__ import annotations
@@ -151,8 +154,8 @@ def to_array(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=object).astype(np.float64)
 
 
-def _hwc(x: Any) -> tuple[np.ndarray, bool]:
-    """An H × W or H × W × C map as an H × W × C float32 array, and whether it had a channel axis."""
+def as_hwc(x: Any) -> tuple[np.ndarray, bool]:
+    """An exact H × W or H × W × C map as an H × W × C float32 array, and whether it had a channel axis."""
     a = to_array(x)
     if a.ndim == 2:
         return a[:, :, None].astype(np.float32), False
@@ -390,7 +393,7 @@ def keras_pool2d_batch(xs: np.ndarray, pool_size: Any = 2, strides: Any = None, 
 
 def keras_pool2d(x: Any, pool_size: Any = 2, strides: Any = None, padding: Any = "valid", mode: str = "max") -> np.ndarray:
     """Pool one exact H × W or H × W × C map in Keras; the result has the same layout (float32 values)."""
-    a, has_channels = _hwc(x)
+    a, has_channels = as_hwc(x)
     out = keras_pool2d_batch(a[None], pool_size, strides, padding, mode)[0]
     return out if has_channels else out[:, :, 0]
 
@@ -409,7 +412,7 @@ def keras_global_pool_batch(xs: np.ndarray, mode: str = "average") -> np.ndarray
 
 def keras_global_pool(x: Any, mode: str = "average") -> np.ndarray:
     """Global max or average pooling of one H × W or H × W × C map: one value per channel (shape (C,))."""
-    a, _ = _hwc(x)
+    a, _ = as_hwc(x)
     return keras_global_pool_batch(a[None], mode)[0]
 
 
@@ -429,7 +432,7 @@ def keras_adaptive_avg_pool_batch(xs: np.ndarray, output_size: Any) -> np.ndarra
 
 def keras_adaptive_avg_pool(x: Any, output_size: Any) -> np.ndarray:
     """AdaptiveAveragePooling2D of one H × W or H × W × C map, in the same layout."""
-    a, has_channels = _hwc(x)
+    a, has_channels = as_hwc(x)
     out = keras_adaptive_avg_pool_batch(a[None], output_size)[0]
     return out if has_channels else out[:, :, 0]
 
@@ -510,7 +513,7 @@ def keras_conv2d(
 ) -> np.ndarray:
     """Keras's Conv2D on one exact map, with the engine's arguments and result layout (see engine.conv2d):
     H' × W' for an H × W input and one kernel, else H' × W' × F."""
-    a, has_channels = _hwc(x)
+    a, has_channels = as_hwc(x)
     kernel = kernel_tensor(kernels)
     out = keras_conv2d_batch(a[None], kernel, strides, padding, bias, relu, dilation)[0]
     return out if has_channels or kernel.shape[-1] > 1 else out[:, :, 0]
@@ -827,6 +830,7 @@ __all__ = [
     "keras_global_pool",
     "keras_global_pool_batch",
     "keras_layer",
+    "as_hwc",
     "keras_output_hw",
     "keras_output_shape",
     "keras_pool2d",

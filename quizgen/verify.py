@@ -8,7 +8,7 @@ the input, 1 × 1 kernels, many channels — which count toward the requested nu
 Families and what they compare (engine ↔ Keras):
 
 ==================  ===========================================================================================
-output-size         output_size_2d ↔ the Conv2D / pooling layer's symbolic output and a real run on zeros
+output-size         output_size_2d ↔ keras.ops.conv / max_pool: Keras's shape rule and a real run on zeros
 params              apply_layer (every supported layer type) ↔ the layer's output shape and weights
 model-trace         trace_model of random small sequential models ↔ keras_output_shape
 pooling             pool2d / global_pool ↔ MaxPooling2D, AveragePooling2D, −MaxPooling2D(−x), global pooling
@@ -36,7 +36,7 @@ from quizgen.engine.model import LayerSpec, apply_layer
 from quizgen.errors import ConfigError, UserError, did_you_mean, one_of
 
 MAX_EXAMPLES = 3  # disagreements kept in full per family
-MAX_GROUP = 6  # inputs that share one pooling / convolution configuration (one Keras call)
+MAX_GROUP = 6  # random inputs that share one pooling / convolution configuration (one Keras layer)
 
 Rng = np.random.Generator
 Progress = Callable[[int], None]
@@ -202,7 +202,7 @@ def _per_input(
     xs: Sequence[Any], config: Callable[[], str], engine: Callable[[Any], Any], keras_batch: Callable[[np.ndarray], np.ndarray], match: Callable[[Any, np.ndarray], np.ndarray]
 ) -> list[CaseResult]:
     """Run Keras once on the stacked inputs and compare each input's exact engine result with its slice."""
-    stacked = np.stack([kc._hwc(x)[0] for x in xs])
+    stacked = np.stack([kc.as_hwc(x)[0] for x in xs])
     try:
         batch: Any = keras_batch(stacked)
     except kc.KerasRefusal as exc:
@@ -226,7 +226,7 @@ def _raise(exc: Exception) -> Any:
 
 def _layout(x: Any, out: np.ndarray) -> np.ndarray:
     """Keras's H' × W' × C result in the layout of the engine's answer for input ``x`` (2D stays 2D)."""
-    return out if kc._hwc(x)[1] else out[:, :, 0]
+    return out if kc.as_hwc(x)[1] else out[:, :, 0]
 
 
 def check_pooling(xs: Sequence[Any], mode: str, pool_size: Any = None, strides: Any = None, padding: Any = "valid") -> list[CaseResult]:
@@ -267,7 +267,7 @@ def check_convolution(
         )
 
     def match(x: Any, out: np.ndarray) -> np.ndarray:
-        return out if kc._hwc(x)[1] or len(kernels) > 1 else out[:, :, 0]
+        return out if kc.as_hwc(x)[1] or len(kernels) > 1 else out[:, :, 0]
 
     def keras_batch(b: np.ndarray) -> np.ndarray:
         return kc.keras_conv2d_batch(b, kc.kernel_tensor(kernels), strides, padding, bias, relu, dilation)
@@ -280,7 +280,7 @@ def check_adaptive(xs: Sequence[Any], output_size: tuple[int, int]) -> list[Case
     Keras's AdaptiveAveragePooling2D."""
 
     def engine(x: Any) -> Any:
-        h, w = kc._hwc(x)[0].shape[:2]
+        h, w = kc.as_hwc(x)[0].shape[:2]
         (sh, kh), (sw, kw) = adaptive_avg_pool(h, output_size[0]), adaptive_avg_pool(w, output_size[1])
         return pool2d(x, (kh, kw), (sh, sw), "valid", "average")
 

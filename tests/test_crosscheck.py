@@ -675,7 +675,7 @@ def test_verify_command_prints_the_table_and_exits_1_on_a_disagreement(cli, monk
     assert "engine and Keras agree on all 80 cases (seed 3)" in result.output
     assert result.output.index("output-size") < result.output.index("pooling")
 
-    monkeypatch.setattr(verify, "global_pool", lambda x, mode: (0,) * len(kc._hwc(x)[0][0, 0]))
+    monkeypatch.setattr(verify, "global_pool", lambda x, mode: (0,) * len(kc.as_hwc(x)[0][0, 0]))
     result = cli("verify", "--cases", "30", "--family", "pooling")
     assert result.exit_code == 1
     assert "disagreement(s) in 30 cases" in result.output and "[pooling] global" in result.output
