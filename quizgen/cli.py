@@ -71,12 +71,13 @@ def topics(show_params: bool) -> None:
 @click.option("--seed", "-s", type=int, help="Random seed; the same seed gives the same quiz (default: random, printed).")
 @click.option("--difficulty", "-d", type=click.Choice(["easy", "medium", "hard"]), help="With --topic (default medium).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Pin a parameter, e.g. pool_size=3 (repeatable).")
-@click.option("--format", "-f", "fmt", default="markdown", show_default=True, help="markdown or json.")
+@click.option("--format", "-f", "fmt", default="markdown", show_default=True, help="markdown, latex, moodle or json.")
 @click.option("--out", "-o", type=click.Path(), help="Output file (default: stdout); with --roster, a folder.")
 @click.option("--roster", type=click.Path(dir_okay=False), help="Class roster CSV: one variant per student, an answer key and an answer sheet in --out.")
 @click.option("--solutions/--no-solutions", default=None, help="Include the answer key and worked solutions (default: yes; with --roster: no).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates that override the shipped ones by name.")
-def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutions, templates_dir) -> None:
+@click.option("--moodle-type", help="With --format moodle: numerical (default) or multichoice, for numeric answers.")
+def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutions, templates_dir, moodle_type) -> None:
     """Make a quiz with its answer key."""
     from quizgen.make import make_quiz, make_roster_quizzes, parse_params
 
@@ -84,6 +85,7 @@ def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutio
         report = make_roster_quizzes(
             roster=roster, out=out, topic=topic, bank=bank, count=count, seed=seed, difficulty=difficulty,
             params=parse_params(params) or None, fmt=fmt, solutions=bool(solutions), templates_dir=templates_dir,
+            moodle_type=moodle_type,
         )
         click.echo(report.summary(), err=True)
         return
@@ -98,6 +100,7 @@ def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutio
         out=out,
         solutions=solutions is not False,
         templates_dir=templates_dir,
+        moodle_type=moodle_type,
     )
     if out:
         click.echo(f"wrote {out}: {spec.count} problems, seed {spec.seed}", err=True)
