@@ -110,7 +110,9 @@ def test_xml_comment_never_holds_a_double_hyphen():
 
 
 def test_tex_matrix_one_map_and_channels():
-    assert tex_matrix(Matrix(((1, Fraction(-1, 2)), (3, 4)))) == r"\begin{bmatrix} 1 & -\frac{1}{2} \\ 3 & 4 \end{bmatrix}"
+    assert tex_matrix(Matrix(((1, 2), (3, 4)))) == r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}"
+    halves = tex_matrix(Matrix(((1, Fraction(-1, 2)), (3, 4))))
+    assert halves == r"\begin{bmatrix} 1 & -\dfrac{1}{2} \\[6pt] 3 & 4 \end{bmatrix}"
     two = tex_matrix(Matrix((((1, 5), (2, 6)), ((3, 7), (4, 8)))))
     assert two.count(r"\begin{bmatrix}") == 2 and r"\text{channel 2}" in two
 
@@ -127,6 +129,12 @@ def test_a_template_folder_overrides_by_name(tmp_path, quiz_of, special_problems
     assert "## Q1: an integer \\& \\<an integer\\>" in md and "## Answer key" in md  # the rest is shipped
     assert text_of(spec, items, "latex", templates_dir=str(tmp_path)) == "Q1 Q2 "
     assert "### Question 1" in text_of(spec, items, "markdown")  # the shipped one is untouched
+
+
+@pytest.mark.parametrize("fmt", TEMPLATE_FORMATS)
+def test_shipped_templates_render_the_same_in_the_sandbox(tmp_path, fmt, quiz_of, special_problems):
+    spec, items = quiz_of(special_problems)
+    assert text_of(spec, items, fmt, templates_dir=str(tmp_path)) == text_of(spec, items, fmt)
 
 
 def test_templates_from_a_folder_render_in_a_sandbox(tmp_path, quiz_of, special_problems):

@@ -13,6 +13,7 @@ from quizgen.registry import generators
 from quizgen.render import render
 
 TOPICS = list(generators())
+GOLDEN = Path(__file__).parent / "golden"
 OVERFULL_PT = 5.0  # a line may stick out this far into the margin (invisible); more would cut text off
 
 pytestmark = pytest.mark.latex
@@ -37,17 +38,21 @@ def compile_latex(pdflatex: str, source: str, folder: Path) -> str:
     return log
 
 
-def quiz_latex(topic: str, **kw) -> str:
-    spec = QuizSpec(f"{topic} check", 2025, tuple(Section(topic, 3, d) for d in ("easy", "medium", "hard")))
-    return "".join(render(spec, iter_items(spec), "latex", **kw))
-
-
 @pytest.mark.parametrize("topic", TOPICS)
-def test_every_topic_compiles(pdflatex, tmp_path, topic):
-    source = quiz_latex(topic)
-    assert source.startswith("% ") and r"\documentclass" in source and r"\printanswers" in source
-    assert source.count(r"\question[") == 9
+def test_every_golden_quiz_compiles(pdflatex, tmp_path, topic):
+    """The golden LaTeX of each topic (kept current by test_render_golden.py): 6 problems of each difficulty."""
+    path = GOLDEN / "latex" / f"{topic}.tex"
+    assert path.exists(), f"no {path.name}: create it with QUIZGEN_UPDATE_GOLDEN=1 python -m pytest tests/test_render_golden.py"
+    source = path.read_text(encoding="utf-8")
+    assert source.startswith("% ") and r"\documentclass" in source and "\n\\printanswers\n" in source
+    assert source.count(r"\question[") == 6
     compile_latex(pdflatex, source, tmp_path)
+
+
+def test_more_problems_of_every_topic_compile(pdflatex, tmp_path):
+    """Another seed and more problems, all topics in one document (a bank-like quiz)."""
+    spec = QuizSpec("all topics", 99, tuple(Section(t, 3, d) for t in TOPICS for d in ("easy", "medium", "hard")))
+    compile_latex(pdflatex, "".join(render(spec, iter_items(spec), "latex")), tmp_path)
 
 
 def test_special_text_compiles_with_and_without_solutions(pdflatex, tmp_path, quiz_of, special_problems):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import jinja2
@@ -34,13 +35,18 @@ def test_ten_thousand_cloze_questions_render_fast():
     items = [QuizItem(n, 0, 1, distinct[n % len(distinct)]) for n in range(1, VARIANTS + 1)]
     big = QuizSpec("speed", 1, (Section("pooling", VARIANTS),))
     timings = []
-    for _ in range(3):  # more tries only guard against a busy moment
-        environment.cache_clear()  # cold: environment and templates built inside the timing
-        start = time.process_time()
-        size = sum(len(chunk) for chunk in render(big, iter(items), "moodle"))
-        timings.append(time.process_time() - start)
-        if timings[-1] < BUDGET_S:
-            break
+    gc.collect()
+    gc.freeze()  # as in a fresh process: the garbage collector need not walk the rest of the test session
+    try:
+        for _ in range(3):  # more tries only guard against a busy moment
+            environment.cache_clear()  # cold: environment and templates built inside the timing
+            start = time.process_time()
+            size = sum(len(chunk) for chunk in render(big, iter(items), "moodle"))
+            timings.append(time.process_time() - start)
+            if timings[-1] < BUDGET_S:
+                break
+    finally:
+        gc.unfreeze()
     assert size > 1_000_000
     budget = max(BUDGET_S, RELATIVE_BUDGET * machine_seconds(VARIANTS))
     assert min(timings) < budget, f"{VARIANTS} Cloze questions took {min(timings):.2f} s of CPU (budget {budget:.2f} s)"

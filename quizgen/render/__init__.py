@@ -27,8 +27,9 @@ from quizgen.render import layout, moodle
 from quizgen.render.filters import FILTERS, moodle_finalize
 from quizgen.resources import data_dir
 
-# LaTeX is full of {braces} and {% ... %}-like text; its templates use ((* block *)), ((( variable ))) and
-# ((= comment =)) instead of Jinja's defaults.
+# LaTeX is full of braces, and {% is valid LaTeX: its templates use ((* statement *)), ((( value ))) and
+# ((= comment =)) instead of Jinja's defaults. Keep a literal parenthesis away from a delimiter:
+# "(((( x ))))" does not parse; write ((( '(' ~ x ~ ')' ))) or use $…$ rather than \(…\) around a value.
 LATEX_SYNTAX = {
     "block_start_string": "((*",
     "block_end_string": "*))",

@@ -137,19 +137,25 @@ def latex_handles(ch: str) -> bool:
     return ch.isascii() or ch in _LATEX_UNICODE or ("\u00c0" <= ch <= "\u00ff" and ch not in "×÷")
 
 
-def tex_num(value: Any) -> str:
-    """A number as LaTeX math: 3, -3, \\frac{15}{4}, -\\frac{1}{2}."""
+def tex_num(value: Any, frac: str = "frac") -> str:
+    """A number as LaTeX math: 3, -3, \\frac{15}{4}, -\\frac{1}{2} (``frac="dfrac"`` for full-size fractions)."""
     if type(value) is int:
         return str(value)
     if isinstance(value, Fraction) and value.denominator != 1:
         sign = "-" if value < 0 else ""
-        return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+        return f"{sign}\\{frac}{{{abs(value.numerator)}}}{{{value.denominator}}}"
     return str(int(value))
 
 
+def _cell(value: Any) -> str:
+    return str(value) if type(value) is int else tex_num(value, "dfrac")  # a matrix would shrink \frac
+
+
 def _bmatrix(grid: Any, gap: str) -> str:
-    rows = (" & ".join(map(tex_num, row)) for row in grid)
-    return "\\begin{bmatrix}" + gap + (" \\\\" + gap).join(rows) + gap + "\\end{bmatrix}"
+    rows = [" & ".join(map(_cell, row)) for row in grid]
+    # Rows of full-size fractions need a little air between them.
+    newline = " \\\\[6pt]" if any("frac" in r for r in rows) else " \\\\"
+    return "\\begin{bmatrix}" + gap + (newline + gap).join(rows) + gap + "\\end{bmatrix}"
 
 
 def tex_matrix(matrix: Any, lines: bool = False) -> str:
