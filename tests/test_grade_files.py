@@ -296,6 +296,43 @@ def test_a_key_that_is_not_a_quizgen_key(tmp_path, content, message):
     assert str(info.value).startswith(str(tmp_path / "key.json")) and message in str(info.value)
 
 
+def _set(doc, path, value):
+    for step in path[:-1]:
+        doc = doc[step]
+    doc[path[-1]] = value
+
+
+@pytest.mark.parametrize("value", [None, 1, "x", [], {}, [[1, [2]]], {"rows": 1}], ids=repr)
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("students", 0, "questions", 0, "answer"),
+        ("students", 0, "questions", 0, "answer", 0),
+        ("students", 0, "questions", 0, "answer", 0, 0),
+        ("students", 0, "questions", 0, "points"),
+        ("students", 0, "questions", 0, "answer_kind"),
+        ("students", 0, "questions", 0, "problem_id"),
+        ("students", 0, "id"),
+        ("students", 0, "file"),
+        ("problem", "mistakes"),
+        ("problem", "mistakes", 0),
+        ("problem", "mistakes", 0, "answer"),
+        ("problem", "solution"),
+    ],
+)
+def test_a_damaged_key_is_a_clear_error_or_still_grades(tmp_path, exams, key, path, value):
+    doc = json.loads(json.dumps(key))
+    if path[0] == "problem":
+        path = ("problems", doc["students"][0]["questions"][0]["problem_id"], *path[1:])
+    _set(doc, path, value)
+    (tmp_path / "key.json").write_text(json.dumps(doc), encoding="utf-8")
+    answers = write_csv(tmp_path / "a.csv", HEADER, [["s001", "", "1 2; 3 4", "5", "", "4.5"]])
+    try:
+        grade_files(answers, tmp_path / "key.json", tmp_path / "r")
+    except UserError as exc:
+        assert str(exc).startswith(str(tmp_path / "key.json"))
+
+
 def test_a_quiz_document_is_not_a_key(cli, tmp_path):
     quiz = tmp_path / "quiz.json"
     cli("make", "--topic", "pooling", "--format", "json", "--out", str(quiz))

@@ -266,8 +266,13 @@ def _load_key(path: str | Path) -> AnswerKey:
     if not isinstance(problems, dict):
         raise _fail(where, "the key has no 'problems' table")
     for pid, problem in problems.items():
-        if not isinstance(problem, dict) or not isinstance(problem.get("mistakes", []), list) or not isinstance(problem.get("solution", []), list):
-            raise _fail(where, f"problem {pid!r}: needs 'mistakes' and 'solution' lists")
+        mistakes = problem.get("mistakes", []) if type(problem) is dict else None
+        if (
+            type(mistakes) is not list
+            or not all(type(m) is dict and type(m.get("name")) is str and "answer" in m for m in mistakes)
+            or type(problem.get("solution", [])) is not list
+        ):
+            raise _fail(where, f"problem {pid!r}: needs a 'mistakes' list (each with 'name' and 'answer') and a 'solution' list")
     students: dict[str, StudentKey] = {}
     count = 0
     for n, entry in enumerate(students_data, 1):
@@ -310,9 +315,13 @@ def _student(entry: Any, problems: Mapping[str, Any], where: str) -> StudentKey:
         number = q.get("number") if type(q) is dict else None
         if type(number) is not int or number < 1 or number in by_number:
             raise AnswerKeyError(f"{where}: a question without a unique 'number' >= 1")
-        if q.get("answer_kind") not in KINDS or "answer" not in q:
-            raise AnswerKeyError(f"{where}, question {number}: needs 'answer_kind' ({', '.join(sorted(KINDS))}) and 'answer'")
-        problem = problems.get(q.get("problem_id"))
+        kind = q.get("answer_kind")
+        if type(kind) is not str or not _answer_ok(kind, q.get("answer")):
+            raise AnswerKeyError(
+                f"{where}, question {number}: needs 'answer_kind' ({', '.join(sorted(KINDS))}) and an 'answer' of that kind"
+            )
+        pid = q.get("problem_id")
+        problem = problems.get(pid) if type(pid) is str else None
         if problem is None:
             raise AnswerKeyError(f"{where}, question {number}: problem {q.get('problem_id')!r} is not in the 'problems' table")
         points = q.get("points", 1)
@@ -334,6 +343,17 @@ def _student(entry: Any, problems: Mapping[str, Any], where: str) -> StudentKey:
     if list(by_number) != sorted(by_number):
         by_number = dict(sorted(by_number.items()))
     return StudentKey(sid, str(entry.get("name") or ""), str(entry.get("file") or ""), by_number, total)
+
+
+def _answer_ok(kind: str, answer: Any) -> bool:
+    """A cheap check that an answer has its kind's JSON type (the grader relies on it)."""
+    if kind == "number":
+        return type(answer) is int or type(answer) is str
+    if kind in ("shape", "matrix"):
+        return type(answer) is list and bool(answer)
+    if kind == "table":
+        return type(answer) is dict and type(answer.get("rows")) is list
+    return False
 
 
 def points_of(question: Mapping[str, Any]) -> int | Fraction:

@@ -122,14 +122,14 @@ def read_number(text: str, integer_hint: bool = True) -> tuple[Fraction | int, b
     s = _SPACES.sub(" ", clean(text))
     if _INT.match(s):
         return int(s), False
-    m = _FRACTION.match(s)
+    m = _FRACTION.match(s) if "/" in s else None
     if m:
         sign, num, den = m.groups()
         if int(den) == 0:
             raise AnswerSyntaxError(f"{s!r} divides by zero")
         value = Fraction(int(num), int(den))
         return (-value if sign == "-" else value), False
-    m = _MIXED.match(s)
+    m = _MIXED.match(s) if "/" in s else None
     if m:
         sign, whole, num, den = m.groups()
         if int(den) == 0:
@@ -451,6 +451,8 @@ def read_matrix(text: str, expected: Any = None) -> Reading:
     if "\n" in s:
         s = re.sub(r" *\n *", "\n", s)
     expected_shape = first_shape(expected) if isinstance(expected, list) else None
+    if expected_shape is not None and not 2 <= len(expected_shape) <= 3:
+        expected_shape = None  # not a matrix: nothing to lay the answer out by
     first_error: AnswerSyntaxError | None = None
     candidates = []
     if "[" in s or "(" in s:
@@ -500,21 +502,12 @@ _BRACKET_SHAPE = re.compile(r"[(\[] *((?:None *, *)?\d+(?: *, *\d+)* *,?) *[)\]]
 _X_SHAPE = re.compile(r"\d+(?: *[xX*] *\d+)+")
 
 
+_ROW_BREAK = re.compile(r"\n|;(?![^(\[]*[)\]])")  # a new line, or a ';' that is not inside brackets
+
+
 def _table_rows(s: str) -> list[str]:
     """Split on new lines, and on ';' outside brackets."""
-    rows, depth, current = [], 0, []
-    for ch in s:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth = max(depth - 1, 0)
-        if ch == "\n" or (ch == ";" and depth == 0):
-            rows.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    rows.append("".join(current))
-    return [r.strip() for r in rows if r.strip()]
+    return [r.strip() for r in _ROW_BREAK.split(s) if r.strip()]
 
 
 def _row(line: str) -> tuple[list[int] | None, JsonNumber]:
@@ -558,7 +551,7 @@ def read_table(text: str) -> Reading:
 
     Returns {"rows": [{"output_shape": [...], "params": n}, ...], "total": n or None}."""
     s = clean(text).translate(_TABLE_RULES)
-    lines = [re.sub(r"[ ]+", " ", line) for line in _table_rows(s)]
+    lines = [_SPACES.sub(" ", line) for line in _table_rows(s)]
     lines = [line for line in lines if any(c.isdigit() for c in line) and not line.casefold().startswith(_SKIPPED_LINES)]
     if not lines:
         raise AnswerSyntaxError("no rows given")

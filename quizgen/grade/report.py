@@ -200,10 +200,14 @@ def compact(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, int):
+    if type(value) is int:
         return text.num(value)
     if isinstance(value, str) and "/" in value:
-        return f"{text.num(Fraction(value))} (≈ {float(Fraction(value)):.2f})"
+        try:
+            exact = Fraction(value)
+        except (ValueError, ZeroDivisionError):
+            return value
+        return f"{text.num(exact)} (≈ {float(exact):.2f})"
     return str(value)
 
 
@@ -215,20 +219,26 @@ def show_answer(kind: str, value: Any) -> str:
     if kind == "shape" and isinstance(value, list):
         return text.shape_tuple(value)
     if kind == "matrix" and isinstance(value, list) and value:
-        if isinstance(value[0], list) and value[0] and isinstance(value[0][0], list):
-            grids = []
-            for c in range(len(value[0][0])):
-                rows = "\n".join(" ".join(str(cell[c]) for cell in row) for row in value)
-                grids.append(f"channel {c + 1}:\n{rows}")
-            return "\n\n".join(grids)
-        return "\n".join(" ".join(str(v) for v in row) if isinstance(row, list) else str(row) for row in value)
+        try:
+            if isinstance(value[0], list) and value[0] and isinstance(value[0][0], list):
+                grids = []
+                for c in range(len(value[0][0])):
+                    rows = "\n".join(" ".join(str(cell[c]) for cell in row) for row in value)
+                    grids.append(f"channel {c + 1}:\n{rows}")
+                return "\n\n".join(grids)
+            return "\n".join(" ".join(str(v) for v in row) if isinstance(row, list) else str(row) for row in value)
+        except (TypeError, IndexError):
+            return compact(value)  # a ragged matrix in a hand-edited key: show it as it is
     if kind == "table" and isinstance(value, Mapping):
         lines = []
-        for r in value.get("rows", ()):
+        for r in value.get("rows") if isinstance(value.get("rows"), list) else ():
+            if not isinstance(r, Mapping):
+                return compact(value)
             label = f"{r['layer']}  " if r.get("layer") else ""
-            lines.append(f"{label}{text.shape_tuple(r['output_shape'])}  {text.num(r['params'])}")
+            shape = r.get("output_shape")
+            lines.append(f"{label}{text.shape_tuple(shape) if isinstance(shape, list) else shape}  {_number(r.get('params'))}")
         total = value.get("total")
-        lines.append(f"total {text.num(total)}" if total is not None else "total: not given")
+        lines.append(f"total {_number(total)}" if total is not None else "total: not given")
         return "\n".join(lines)
     return compact(value)
 
@@ -246,8 +256,9 @@ def _plural(points: Any) -> str:
 
 
 class FeedbackWriter:
-    """Feedback pages in Markdown. Each problem's right answer and worked solution are formatted once and
-    shared by every student who had that problem."""
+    """Feedback pages in Markdown: per question the points, what was typed and why it scored what it did;
+    for a question not fully right also the right answer, the diagnosed mistakes and the worked solution.
+    Each problem's right answer and solution are formatted once and shared by every student who had it."""
 
     def __init__(self, title: str) -> None:
         self.title = title

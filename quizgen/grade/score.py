@@ -62,7 +62,9 @@ class Grader:
 
     def mark(self, question: Mapping[str, Any], typed: str | None) -> Mark:
         number = question["number"]
-        points = points_of(question)
+        points = question.get("points", 1)
+        if type(points) is not int:
+            points = points_of(question)
         if not typed or typed.isspace():
             return Mark(number, points, 0, Status.BLANK, typed or "", None, "no answer")
         memo = (question.get("problem_id") or id(question), typed)
@@ -116,24 +118,20 @@ def same_number(value: Any, expected: Any, decimal: bool, tolerance: Fraction) -
     return False
 
 
-def _depth(values: Any) -> int:
-    depth = 0
-    while isinstance(values, list) and values:
-        depth += 1
-        values = values[0]
-    return depth
-
-
 def flat(values: Any) -> list:
     """A matrix's values row-major, channels last (the order :class:`Reading` numbers decimals in)."""
-    depth = _depth(values)
-    if depth == 2:
-        return [v for row in values for v in row]
-    if depth == 3:
-        return [v for row in values for cell in row for v in cell]
-    if depth == 1:
-        return list(values)
-    return [values]
+    if isinstance(values, list) and values and isinstance(values[0], list) and not isinstance(values[0][0] if values[0] else None, list):
+        if all(type(row) is list for row in values):
+            return [v for row in values for v in row]
+    out: list = []
+    stack = [values]
+    while stack:  # any nesting, leaves in order (a damaged key must not crash the grader)
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
 
 
 def matrix_shape(values: Any) -> tuple[int, ...]:
@@ -161,9 +159,11 @@ def _same_matrix(reading: Reading, other: Any, tolerance: Fraction) -> bool:
 
 
 def _table_rows(table: Any) -> list[tuple[Any, Any]]:
-    if not isinstance(table, Mapping):
+    """(output shape, params) per layer row of a table answer; [] for anything that is not one."""
+    rows = table.get("rows") if isinstance(table, Mapping) else None
+    if not isinstance(rows, list):
         return []
-    return [(r.get("output_shape"), r.get("params")) for r in table.get("rows", ()) if isinstance(r, Mapping)]
+    return [(r.get("output_shape"), r.get("params")) for r in rows if isinstance(r, Mapping)]
 
 
 def _credit(kind: AnswerKind, reading: Reading, expected: Any, tolerance: Fraction) -> tuple[Fraction | int, str]:
