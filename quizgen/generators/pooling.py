@@ -190,9 +190,10 @@ def _global(draw: Draw, mode: str, X: Matrix) -> Problem:
         prefix = f"Channel {c + 1}: " if X.has_channels else ""
         cells = [v for row in g for v in row]
         if kind == "average":
-            steps.append(
-                f"{prefix}({' + '.join(text.term(v) for v in cells)})/({h} × {w}) = {text.num(sum(cells))}/{h * w} = {text.num(values[c])}."
-            )
+            quotient = f"{text.num(sum(cells))}/{h * w}"
+            result = text.num(values[c])
+            tail = "" if result == quotient else f" = {result}"
+            steps.append(f"{prefix}({' + '.join(text.term(v) for v in cells)})/({h} × {w}) = {quotient}{tail}.")
         else:
             steps.append(f"{prefix}max({', '.join(text.num(v) for v in cells)}) = {text.num(values[c])}.")
     what = "vector of per-channel values" if X.has_channels else "value"
