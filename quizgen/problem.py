@@ -160,6 +160,7 @@ class ModelData:
 
     input_shape: tuple[int, ...]
     layers: tuple[LayerSpec, ...]
+    name: str = ""  # e.g. "Model A" when a prompt shows two models
 
 
 PromptData = Union[MatrixData, ModelData]

@@ -101,7 +101,10 @@ def architecture(draw: Draw) -> Problem:
             mistake(name, wrong_a.get(name, a).total - wrong_b.get(name, b).total)
             for name in dict.fromkeys([*wrong_a, *wrong_b])
         ]
-        data = [ModelData(tuple(input_shape), tuple(with_flatten)), ModelData(tuple(input_shape), tuple(with_gap))]
+        data = [
+            ModelData(tuple(input_shape), tuple(with_flatten), "Model A"),
+            ModelData(tuple(input_shape), tuple(with_gap), "Model B"),
+        ]
         steps = (
             [f"Model A: {s}" for s in _layer_steps(a, with_flatten) + [_total_step(a)]]
             + [f"Model B: {s}" for s in _layer_steps(b, with_gap) + [_total_step(b)]]
@@ -109,8 +112,8 @@ def architecture(draw: Draw) -> Problem:
         )
         title = "Parameters saved by a GlobalAveragePooling2D head"
         prompt = (
-            f"Model A (the first model below, input shape {text.shape_tuple(input_shape)}) ends with Flatten and Dense "
-            "layers; model B (the second) has the same layers up to there, then GlobalAveragePooling2D and the output "
+            f"Model A (input shape {text.shape_tuple(input_shape)}) ends with Flatten and Dense "
+            "layers; model B has the same layers up to there, then GlobalAveragePooling2D and the output "
             "Dense layer. How many fewer parameters does model B have than model A?"
         )
     return make_problem(
