@@ -9,6 +9,8 @@ from typing import Any
 
 def num(value: Any) -> str:
     """An exact number as people write it: 43706 -> "43,706", Fraction(15, 4) -> "15/4", -3 -> "−3"."""
+    if type(value) is int and -1000 < value < 1000:  # the common case, fast
+        return str(value) if value >= 0 else f"−{-value}"
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return num(value.numerator)

@@ -80,14 +80,19 @@ def _windows(h: int, w: int, ph: int, pw: int, sh: int, sw: int, padding: Paddin
     return tuple(windows)
 
 
-def _reduce(values: list[int], mode: str, size: int, include_padding: bool):
-    if include_padding and len(values) < size:
-        values = values + [0] * (size - len(values))
+def _reduce(ch: Grid2D, rows: range, cols: range, size: int, mode: str, include_padding: bool):
+    """Reduce one window: the in-bounds cells (plus zeros for padded ones when ``include_padding``)."""
+    c0, c1 = cols.start, cols.stop
+    parts = [row[c0:c1] for row in ch[rows.start : rows.stop]]
+    count = len(rows) * len(cols)
+    padded = include_padding and count < size
     if mode == "max":
-        return max(values)
+        best = max(max(p) for p in parts)
+        return max(best, 0) if padded else best
     if mode == "min":
-        return min(values)
-    return normalize(Fraction(sum(values), len(values)))
+        best = min(min(p) for p in parts)
+        return min(best, 0) if padded else best
+    return normalize(Fraction(sum(sum(p) for p in parts), size if padded else count))
 
 
 def pool2d(
@@ -118,7 +123,7 @@ def pool2d(
     for ch in channels:
         out.append(
             tuple(
-                tuple(_reduce([ch[r][c] for r in rows for c in cols], mode, size, include_padding) for rows, cols, size in line)
+                tuple(_reduce(ch, rows, cols, size, mode, include_padding) for rows, cols, size in line)
                 for line in windows
             )
         )
