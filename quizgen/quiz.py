@@ -30,7 +30,9 @@ class Section:
     title: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        # Pinned values are checked (and brought to the generator's types) once, here.
+        checked = get(self.topic).coerce_params(self.params)
+        object.__setattr__(self, "params", MappingProxyType(checked))
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,7 @@ def spec_from_topic(
     gen = get(topic)
     if count < 1:
         raise UserError(f"--count must be at least 1 (got {count})")
-    pinned = gen.coerce_params(params or {}, "--param")
-    section = Section(topic, count, Difficulty.parse(difficulty), DEFAULT_POINTS, pinned)
+    section = Section(topic, count, Difficulty.parse(difficulty), DEFAULT_POINTS, gen.coerce_params(params or {}, "--param"))
     return QuizSpec(title or f"{topic.replace('-', ' ').capitalize()} quiz", seed, (section,))
 
 
@@ -94,7 +95,7 @@ def iter_items(spec: QuizSpec, salt: str = "") -> Iterator[QuizItem]:
             for attempt in range(DUPLICATE_RETRIES + 1):
                 rng = problem_rng(spec.seed, section.topic, index, f"{salt}#{j}")
                 index += 1
-                problem = generate(section.topic, rng, section.difficulty, section.params)
+                problem = generate(section.topic, rng, section.difficulty, section.params, checked=True)
                 if problem.id not in seen or attempt == DUPLICATE_RETRIES:
                     break
             seen.add(problem.id)

@@ -333,11 +333,17 @@ def generate(
     rng: np.random.Generator,
     difficulty: Difficulty | str = Difficulty.MEDIUM,
     pinned: Mapping[str, Any] | None = None,
+    *,
+    checked: bool = False,
 ) -> Problem:
-    """One problem of ``topic``: draws with ``rng``, redrawing degenerate problems (see :class:`Draw`)."""
+    """One problem of ``topic``: draws with ``rng``, redrawing degenerate problems (see :class:`Draw`).
+
+    ``checked`` says the pinned values were already checked by :meth:`Generator.coerce_params` (a quiz
+    section checks them once, not once per problem).
+    """
     gen = get(topic)
     difficulty = Difficulty.parse(difficulty)
-    values = gen.coerce_params(pinned or {})
+    values = pinned or {} if checked else gen.coerce_params(pinned or {})
     for attempt in range(MAX_ATTEMPTS):
         draw = Draw(rng, difficulty, values, final_attempt=attempt == MAX_ATTEMPTS - 1)
         try:

@@ -83,16 +83,15 @@ def _windows(h: int, w: int, ph: int, pw: int, sh: int, sw: int, padding: Paddin
 def _reduce(ch: Grid2D, rows: range, cols: range, size: int, mode: str, include_padding: bool):
     """Reduce one window: the in-bounds cells (plus zeros for padded ones when ``include_padding``)."""
     c0, c1 = cols.start, cols.stop
-    parts = [row[c0:c1] for row in ch[rows.start : rows.stop]]
-    count = len(rows) * len(cols)
-    padded = include_padding and count < size
+    values = [v for row in ch[rows.start : rows.stop] for v in row[c0:c1]]
+    padded = include_padding and len(values) < size
     if mode == "max":
-        best = max(max(p) for p in parts)
+        best = max(values)
         return max(best, 0) if padded else best
     if mode == "min":
-        best = min(min(p) for p in parts)
+        best = min(values)
         return min(best, 0) if padded else best
-    return normalize(Fraction(sum(sum(p) for p in parts), size if padded else count))
+    return normalize(Fraction(sum(values), size if padded else len(values)))
 
 
 def pool2d(
@@ -111,7 +110,8 @@ def pool2d(
     ``include_padding`` (treat 'same' padding as real zeros) and ``extra_first`` (odd padding at the top /
     left) are not Keras: they compute the answers of two common mistakes.
     """
-    mode = check_mode(mode)
+    if mode not in POOL_MODES:
+        mode = check_mode(mode)
     channels, has_channels = to_channels(x)
     padding = check_padding(padding)
     if isinstance(padding, int):

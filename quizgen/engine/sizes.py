@@ -24,6 +24,8 @@ def check_positive(name: str, value: object) -> int:
 
 def check_padding(padding: object) -> Padding:
     """Return a valid padding (int >= 0, 'valid' or 'same'), normalising case; raise ConfigError otherwise."""
+    if padding == "valid" or padding == "same":
+        return padding
     if isinstance(padding, str):
         mode = padding.strip().lower()
         if mode in PADDING_MODES:
@@ -103,6 +105,9 @@ def output_length(
 
 def as_pair(name: str, value: object) -> tuple[int, int]:
     """An int or a pair of ints as an (int, int) pair, as Keras accepts kernel_size=3 or (3, 3)."""
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        if value[0] >= 1 and value[1] >= 1:  # the common, already-checked case
+            return value
     if isinstance(value, int) and not isinstance(value, bool):
         return check_positive(name, value), value
     if isinstance(value, (tuple, list)) and len(value) == 2:
