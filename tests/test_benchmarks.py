@@ -1,0 +1,24 @@
+"""The benchmark suite runs (at its smallest sizes) so it cannot rot. It asserts no timings: speed is
+measured by `python benchmarks/run.py`, never by tests on a shared machine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_run_completes(tmp_path, keras_available):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = json.loads(out.read_text())
+    tasks = {row["task"] for row in rows}
+    assert len(tasks) == 5, tasks
+    assert all(row["median_s"] > 0 and row["peak_rss_mb"] > 0 for row in rows)
