@@ -88,11 +88,14 @@ def test_hard_problems_use_same_padding_and_channels_sometimes():
 
 
 def test_degenerate_draws_are_redrawn():
-    """Random maps are never (nearly) constant, and a 'same' problem is only kept when the padding matters
+    """Random maps and their outputs are never (nearly) constant, and a 'same' problem is only kept when the padding matters
     (when it would not, the padding mistakes could not be told from the right answer)."""
     for s in range(150):
         p = generate("pooling", problem_rng(s, "pooling", 3), Difficulty.HARD)
         assert len(set(p.data[0].matrix.cells())) >= 3
+        if isinstance(p.answer, Matrix):  # nor is the output (min pooling of 0..9 landing on 0 everywhere)
+            cells = p.answer.cells()
+            assert len(set(cells)) >= min(3, -(-len(cells) // 2)), p.params
         if p.params.get("padding") == "same":
             names = {m.name for m in p.mistakes}
             assert names & {"averaged-padded-zeros", "padded-max-with-zeros", "same-split-wrong"}, p.params
