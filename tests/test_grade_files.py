@@ -20,6 +20,7 @@ from quizgen.grade import grade_files
 from quizgen.grade import report as report_module
 
 ROOT = Path(__file__).resolve().parents[1]
+FORMAT_1 = ROOT / "tests" / "data" / "format-1"  # a key as quizgen wrote them before format 2, answers and results
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +193,7 @@ def test_rejected_rows_are_kept_with_the_reason(tmp_path, exams, key):
 
 
 def test_answers_for_questions_a_student_did_not_get(tmp_path, exams, key):
-    student(key, "s003")["questions"].pop()  # s003's variant has questions 1–3 only
+    student(key, "s003")["problems"].pop()  # s003's variant has questions 1–3 only
     (tmp_path / "k").mkdir()
     (tmp_path / "k" / "key.json").write_text(json.dumps(key), encoding="utf-8")
     answers = write_csv(tmp_path / "a.csv", HEADER, [["s003", "", "1", "", "", "5"], ["s002", "", "", "", "", "5"], ["s003", "", "1", "", "", ""]])
@@ -280,12 +281,28 @@ def test_missing_files(tmp_path, exams):
         ("not json", "not a quizgen answer key (not JSON"),
         ('{"title": "x", "problems": []}', "not a quizgen answer key: no 'quizgen_key' field (this looks like a quiz made without --roster)"),
         ("[1, 2]", "not a quizgen answer key: no 'quizgen_key' field"),
-        ('{"quizgen_key": 2}', "key format 2 is not supported"),
+        ('{"quizgen_key": 3}', "key format 3 is not supported (this quizgen reads formats 1 and 2)"),
         ('{"quizgen_key": 1, "students": [], "problems": {}}', "the key lists no students"),
         ('{"quizgen_key": 1, "students": [{"id": "a", "questions": [{"number": 1, "answer_kind": "number", "answer": 1, "problem_id": "p"}]}], "problems": {}}',
          "student 1 ('a'), question 1: problem 'p' is not in the 'problems' table"),
         ('{"quizgen_key": 1, "students": [{"id": "a", "questions": [{"number": 1, "answer_kind": "essay", "answer": 1}]}], "problems": {}}',
          "needs 'answer_kind'"),
+        ('{"quizgen_key": 2, "points": [1], "students": [], "problems": {}}', "the key lists no students"),
+        ('{"quizgen_key": 2, "students": [{"id": "a", "problems": ["p"]}], "problems": {}}', "the key has no 'points' list"),
+        ('{"quizgen_key": 2, "points": [1], "students": [{"id": "a", "problems": ["p"]}], "problems": {}}',
+         "student 1 ('a'), question 1: problem 'p' is not in the 'problems' table"),
+        ('{"quizgen_key": 2, "points": [1], "students": [{"id": "a", "problems": ["p", "p"]}], "problems": {"p": {"answer_kind": "number", "answer": 1}}}',
+         "student 1 ('a'): has 2 questions but 'points' lists 1"),
+        ('{"quizgen_key": 2, "points": [1], "students": [{"id": "a", "problems": ["p"]}], "problems": {"p": {"answer_kind": "essay", "answer": 1}}}',
+         "problem 'p': needs 'answer_kind' (matrix, number, shape, table), got 'essay'"),
+        ('{"quizgen_key": 2, "points": [1], "students": [{"id": "a", "problems": ["p"]}], "problems": {"p": {"answer_kind": "number", "answer": "1/0"}}}',
+         "problem 'p': needs a number, got '1/0' (divides by zero)"),
+        ('{"quizgen_key": 2, "points": [1], "feedback": [], "students": [{"id": "a", "problems": ["p"]}], "problems": {"p": {"answer_kind": "number", "answer": 2, "mistakes": [["m", 3, 0]]}}}',
+         "problem 'p': needs mistakes as [name, answer, index into 'feedback'"),
+        ('{"quizgen_key": 2, "points": [1], "shared": {"problems": ["p"]}, "students": [{"id": "a", "problems": ["p"]}], "problems": {"p": {"answer_kind": "number", "answer": 1}}}',
+         "the key has both 'students' and 'shared'"),
+        ('{"quizgen_key": 2, "points": [-1], "shared": {"problems": ["p"]}, "problems": {"p": {"answer_kind": "number", "answer": 1}}}',
+         "'points' must be a number >= 0 (got -1)"),
     ],
 )
 def test_a_key_that_is_not_a_quizgen_key(tmp_path, content, message):
@@ -302,7 +319,55 @@ def _set(doc, path, value):
     doc[path[-1]] = value
 
 
-@pytest.mark.parametrize("value", [None, 1, "x", [], {}, [[1, [2]]], {"rows": 1}], ids=repr)
+DAMAGE = [None, 1, "x", [], {}, [[1, [2]]], {"rows": 1}, -1, "-1/0", True]
+
+
+def _grade_damaged(tmp_path, doc):
+    (tmp_path / "key.json").write_text(json.dumps(doc), encoding="utf-8")
+    answers = write_csv(tmp_path / "a.csv", HEADER, [["s001", "", "1 2; 3 4", "5", "", "4.5"], ["s002", "", "", "[[1]]", "7/2", "(1, 2)"]])
+    try:
+        grade_files(answers, tmp_path / "key.json", tmp_path / "r")
+    except UserError as exc:
+        assert str(exc).startswith(str(tmp_path / "key.json"))
+
+
+@pytest.mark.parametrize("value", DAMAGE, ids=repr)
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("students", 0, "problems"),
+        ("students", 0, "problems", 0),
+        ("students", 0, "id"),
+        ("students", 0, "name"),
+        ("students", 0, "file"),
+        ("points",),
+        ("points", 0),
+        ("feedback",),
+        ("feedback", 0),
+        ("problem", "answer_kind"),
+        ("problem", "answer"),
+        ("problem", "answer", 0),
+        ("problem", "answer", 0, 0),
+        ("problem", "title"),
+        ("problem", "mistakes"),
+        ("problem", "mistakes", 0),
+        ("problem", "mistakes", 0, 0),
+        ("problem", "mistakes", 0, 1),
+        ("problem", "mistakes", 0, 1, 0),
+        ("problem", "mistakes", 0, 2),
+        ("problem", "solution"),
+        ("problem", "solution", 0),
+    ],
+)
+def test_a_damaged_key_is_a_clear_error_or_still_grades(tmp_path, exams, key, path, value):
+    doc = json.loads(json.dumps(key))
+    if path[0] == "problem":
+        path = ("problems", doc["students"][0]["problems"][0], *path[1:])
+    _set(doc, path, value)
+    _grade_damaged(tmp_path, doc)
+
+
+@pytest.mark.parametrize("value", DAMAGE, ids=repr)
 @pytest.mark.parametrize(
     "path",
     [
@@ -320,17 +385,21 @@ def _set(doc, path, value):
         ("problem", "solution"),
     ],
 )
-def test_a_damaged_key_is_a_clear_error_or_still_grades(tmp_path, exams, key, path, value):
-    doc = json.loads(json.dumps(key))
+def test_a_damaged_format_1_key_is_a_clear_error_or_still_grades(tmp_path, path, value):
+    doc = json.loads((FORMAT_1 / "key.json").read_text(encoding="utf-8"))
     if path[0] == "problem":
         path = ("problems", doc["students"][0]["questions"][0]["problem_id"], *path[1:])
     _set(doc, path, value)
-    (tmp_path / "key.json").write_text(json.dumps(doc), encoding="utf-8")
-    answers = write_csv(tmp_path / "a.csv", HEADER, [["s001", "", "1 2; 3 4", "5", "", "4.5"]])
-    try:
-        grade_files(answers, tmp_path / "key.json", tmp_path / "r")
-    except UserError as exc:
-        assert str(exc).startswith(str(tmp_path / "key.json"))
+    _grade_damaged(tmp_path, doc)
+
+
+def test_a_format_1_key_grades_as_it_did(tmp_path):
+    """Keys written before problems were stored once (format 1) still grade, with the same results."""
+    report = grade_files(FORMAT_1 / "answers.csv", FORMAT_1 / "key.json", tmp_path / "results")
+    assert [r.id for r in report.results] == ["s001", "s002", "s003"] and not report.rejected
+    out = tmp_path / "results"
+    assert (out / "grades.csv").read_bytes() == (FORMAT_1 / "grades.csv").read_bytes()
+    assert (out / "feedback" / "s002.md").read_bytes() == (FORMAT_1 / "s002.md").read_bytes()
 
 
 def test_a_quiz_document_is_not_a_key(cli, tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from quizgen.bank import load_bank
+from quizgen.grade.key import question_record, read_key_data
 from quizgen.grade.score import Status, grade_question
 from quizgen.roster import make_variants, read_roster
 
@@ -75,11 +76,10 @@ def make_class(folder: Path, roster: Path = ROSTER, bank: Path = BANK, fmt: str 
 
 
 def questions_of(key: dict, student: dict) -> list[dict]:
-    """A student's questions with the answer, mistakes and solution of each problem joined in."""
-    out = []
-    for q in student["questions"]:
-        out.append({**q, **key["problems"][q["problem_id"]]})
-    return out
+    """A student's questions (of a key document) with the answer, mistakes and solution of each problem
+    joined in, as records: number, points, problem_id, answer_kind, answer, title, mistakes, solution."""
+    loaded = read_key_data(key)
+    return [question_record(q) for q in loaded.students[student["id"]].questions.values()]
 
 
 def write_csv(path: Path, header, rows, *, delimiter=",", encoding="utf-8", bom=False, newline="\r\n") -> Path:

@@ -3,15 +3,16 @@ explicit pooling cases, and every registered generator."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import pytest
 from test_grade_helpers import typed_forms
 
-from quizgen.grade.key import problem_entry, question_entry
+from quizgen.grade.key import KeyBuilder, question_record, read_key_data
 from quizgen.grade.score import DEFAULT_TOLERANCE, Grader, Status, grade_question
-from quizgen.problem import Difficulty
-from quizgen.quiz import QuizItem
+from quizgen.problem import Difficulty, answer_to_json
+from quizgen.quiz import QuizItem, QuizSpec, Section
 from quizgen.registry import generate, generators, problem_rng
 
 
@@ -21,10 +22,12 @@ def question(kind, answer, points=2, mistakes=()):
 
 
 def key_question(problem, points=2):
-    q = question_entry(QuizItem(1, 0, points, problem))
-    q.update(problem_entry(problem))
-    q["points"] = points
-    return q
+    """The problem as a key stores it (written by KeyBuilder, read back), as a question record."""
+    builder = KeyBuilder()
+    builder.add("s1", "", "s1.md", [QuizItem(1, 0, points, problem)])
+    spec = QuizSpec("t", 0, (Section(problem.topic, 1, points=points),))
+    doc = json.loads("".join(builder.chunks(spec, "markdown")))
+    return question_record(read_key_data(doc).students["s1"].questions[1])
 
 
 # --- numbers -----------------------------------------------------------------------------------------------
@@ -203,3 +206,21 @@ def test_every_generator_right_answers_score_full_and_mistakes_are_named(topic, 
             assert mark.mistakes[:1] == (m["name"],), (m["name"], typed, mark.mistakes)
             named += 1
     assert named > 0
+
+
+def test_a_table_mistake_is_stored_as_the_rows_it_changes():
+    """The key keeps a table mistake small — each changed row's shape and parameters, null for a row equal to
+    the answer's — and reading it back gives the whole wrong table again."""
+    p = generate("architecture", problem_rng(1, "architecture", 0), Difficulty.MEDIUM, {"ask": "table"})
+    builder = KeyBuilder()
+    builder.add("s1", "", "s1.md", [QuizItem(1, 0, 1, p)])
+    entry = builder.problems[p.id]
+    assert entry["mistakes"]
+    for (name, stored, _), m in zip(entry["mistakes"], p.mistakes):
+        whole = answer_to_json(m.answer)
+        assert name == m.name and stored["total"] == whole["total"]
+        for row, wrong, right in zip(stored["rows"], whole["rows"], entry["answer"]["rows"], strict=True):
+            assert row == (None if wrong == right else [wrong["output_shape"], wrong["params"]])
+        assert None in stored["rows"]
+    read_back = key_question(p)
+    assert [m["answer"] for m in read_back["mistakes"]] == [answer_to_json(m.answer) for m in p.mistakes]

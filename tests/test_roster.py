@@ -103,19 +103,23 @@ def test_make_variants_writes_documents_key_and_sheet(tmp_path):
     assert "key.json" in files and "answers.csv" in files
     assert len([f for f in files if f.endswith(".md")]) == len(students)
     # The key: provenance and every field the grader and a person need.
-    assert key["quizgen_key"] == 1 and key["quizgen"] == __version__
+    assert key["quizgen_key"] == 2 and key["quizgen"] == __version__
     assert key["bank"] == str(BANK) and key["title"] == spec.title and key["seed"] == spec.seed
     assert key["fingerprint"] == spec_fingerprint(spec) and key["questions"] == spec.count
+    assert key["points"] == [2, 2, 1, 1] and key["total_points"] == 6
     assert [s["id"] for s in key["students"]] == [s.id for s in students]
     assert key["students"][0]["name"] == "Ada Lovelace"
     for entry in key["students"]:
-        assert (out / entry["file"]).is_file()
-        assert [q["number"] for q in entry["questions"]] == list(range(1, spec.count + 1))
-        for q in entry["questions"]:
-            assert set(q) == {"number", "points", "problem_id", "topic", "answer_kind", "answer"}
-            problem = key["problems"][q["problem_id"]]
-            assert set(problem) == {"title", "mistakes", "solution"} and problem["solution"]
-            assert all(set(m) == {"name", "answer", "feedback"} for m in problem["mistakes"])
+        assert set(entry) == {"id", "name", "file", "problems"} and (out / entry["file"]).is_file()
+        assert len(entry["problems"]) == spec.count  # question n is problems[n - 1]
+        for pid in entry["problems"]:
+            problem = key["problems"][pid]
+            assert set(problem) == {"answer_kind", "answer", "title", "mistakes", "solution"} and problem["solution"]
+            for name, _, feedback in problem["mistakes"]:
+                assert isinstance(name, str) and 0 <= feedback < len(key["feedback"])
+    # Each problem and each feedback sentence is stored once, whoever has it.
+    assert len(key["feedback"]) == len(set(key["feedback"]))
+    assert set(key["problems"]) == {pid for entry in key["students"] for pid in entry["problems"]}
     # The answer sheet: the right header, one row per student, answers blank.
     sheet = read_csv(out / "answers.csv")
     assert list(sheet[0]) == ["id", "name", "q1", "q2", "q3", "q4"]
@@ -136,10 +140,10 @@ def test_a_variant_depends_on_the_bank_and_the_id_alone(tmp_path):
     assert (tmp_path / "all" / name).read_text(encoding="utf-8") == direct
     # Different students, different variants; the key records each variant's problems.
     key = json.loads((tmp_path / "all" / "key.json").read_text(encoding="utf-8"))
-    ids = [tuple(q["problem_id"] for q in s["questions"][:2]) for s in key["students"]]
+    ids = [tuple(s["problems"][:2]) for s in key["students"]]
     assert len(set(ids)) > 1
     again = [problem_to_json(i.problem)["id"] for i in iter_items(spec, salt="s002")]
-    assert [q["problem_id"] for q in key["students"][1]["questions"]] == again
+    assert key["students"][1]["problems"] == again
 
 
 def test_student_documents_leave_out_the_answers_by_default(tmp_path):
@@ -158,7 +162,7 @@ def test_every_format_renders_per_student(tmp_path, fmt):
         assert path.stat().st_size > 0 and path.suffix != ".csv"
     if fmt == "json":
         doc = json.loads((out / key["students"][0]["file"]).read_text(encoding="utf-8"))
-        assert [p["id"] for p in doc["problems"]] == [q["problem_id"] for q in key["students"][0]["questions"]]
+        assert [p["id"] for p in doc["problems"]] == key["students"][0]["problems"]
 
 
 def test_an_id_named_key_does_not_overwrite_the_key(tmp_path):

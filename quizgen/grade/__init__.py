@@ -1,10 +1,10 @@
-"""Grading students' answer CSVs against an answer key made by ``quizgen make --roster``.
+"""Grading students' answer CSVs against an answer key made by ``quizgen make --roster`` or ``make --key``.
 
 The modules, in the order data flows through them:
 
 ==========  ==============================================================================================
 csvio       reading CSV files as people save them (encodings, delimiters, BOM) and writing CSV safely
-key         the answer key manifest (key.json): writing it, loading and checking it
+key         the answer key manifest (key.json): writing it, loading and checking it once
 sheet       the answers file's layout (wide or long) and its rows as submissions or rejections
 parse       reading one typed answer (numbers, shapes, matrices, per-layer tables) — a tokenizer, no eval
 score       comparing a reading with the key: exact, partial credit, tolerance, mistake diagnosis
@@ -53,11 +53,9 @@ def parse_tolerance(text: str) -> Fraction:
 
 def grade_submission(key: AnswerKey, submission: Submission, grader: Grader | None = None) -> StudentResult:
     """Grade every question of one student's variant (a question left out of the file is 'no answer')."""
-    grader = grader or Grader()
-    student = key.students[submission.student_id]
-    answers = submission.answers
-    marks = tuple([grader.mark(q, answers.get(n)) for n, q in student.questions.items()])
-    return StudentResult(student, submission.typed_id, submission.rows, marks, sum(m.score for m in marks))
+    student = submission.student or key.students[submission.student_id]
+    marks, total = (grader or Grader()).grade(student.questions, submission.answers)
+    return StudentResult(student, submission.typed_id, submission.rows, marks, total)
 
 
 def grade_files(

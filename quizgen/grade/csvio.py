@@ -210,8 +210,9 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: 
         yield "\ufeff"
     writer.writerow([neutralise(c) for c in header])
     count = 0
+    starts = FORMULA_STARTS
     for row in rows:
-        writer.writerow([neutralise(c) for c in row])
+        writer.writerow([c if type(c) is str and not c.startswith(starts) else neutralise(c) for c in row])
         count += 1
         if count % 512 == 0:
             yield buffer.getvalue()

@@ -213,10 +213,20 @@ def _strip_brackets(s: str) -> str:
     return s
 
 
+# The usual spellings — '(13, 13, 8)', '13x13x8', '[13,13,8]', '(None, 13, 13, 8)', '(10,)' — read without the
+# general tokenizer below (which reads them the same way, and everything else too).
+_SIMPLE_SHAPE = re.compile(
+    r"(?:\((?=.*\)\Z)|\[(?=.*\]\Z))? ?(?:None(?: ?, ?| ))?\d{1,9}(?:(?: ?[,xX*] ?| )\d{1,9}){0,7}(?: ?,)? ?[)\]]?\Z", re.ASCII
+)
+_DIGIT_RUNS = re.compile(r"\d+", re.ASCII)
+
+
 def read_shape(text: str) -> list[int]:
     """'(13, 13, 8)', '13x13x8', '13 × 13 × 8', '[13,13,8]', '13 13 8', '(None, 13, 13, 8)' -> [13, 13, 8].
 
     A leading None (Keras's batch axis, as model.summary() prints it) is dropped; '(10,)' is a 1-D shape."""
+    if _SIMPLE_SHAPE.match(text) and (text[0] in "([") == (text[-1] in ")]"):
+        return [int(d) for d in _DIGIT_RUNS.findall(text)]
     s = _strip_brackets(re.sub(r"\s+", " ", clean(text)))
     if not s:
         raise AnswerSyntaxError("no shape given")
@@ -371,8 +381,20 @@ def _value(token: str) -> tuple[JsonNumber, bool]:
     return canonical(value), decimal
 
 
-def _convert(tree: list, shape: tuple[int, ...]) -> Reading:
-    """Token strings to values, row-major, noting which were typed as decimals."""
+@lru_cache(maxsize=65_536)
+def _whole_or_fraction(token: str) -> JsonNumber:
+    """A matrix value known not to be a decimal (no '.', 'e' or 'E' in it)."""
+    return canonical(read_cell(token)[0])
+
+
+def _convert(tree: list, shape: tuple[int, ...], decimals_possible: bool = True) -> Reading:
+    """Token strings to values, row-major, noting which were typed as decimals (none can be when no token
+    has a '.', 'e' or 'E')."""
+    if not decimals_possible:
+        value = _whole_or_fraction
+        if len(shape) == 2:
+            return Reading([[value(t) for t in row] for row in tree])
+        return Reading([[[value(t) for t in cell] for cell in row] for row in tree])
     decimals = []
     i = 0
     if len(shape) == 2:
@@ -437,6 +459,42 @@ def _reshape(flat: list, shape: tuple[int, ...]) -> Any:
     return [_reshape(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
+# A 2-D matrix in brackets, as Python and numpy print one: '[[6, 4], [4, 4]]', '[[6 4]\n [4 4]]'. Such text is
+# split into rows directly; anything else goes through the bracket tokenizer (which reads these alike).
+_TOKEN = r"[^\s\[\](){};,]+"
+_ROW = rf"\[\s*{_TOKEN}(?:(?:\s*,\s*|\s+){_TOKEN})*\s*\]"
+_BRACKETED_ROWS = rf"\[\s*{_ROW}(?:\s*,?\s*{_ROW})*\s*\]"
+_GRID = re.compile(rf"{_BRACKETED_ROWS}\Z")
+_GRID3 = re.compile(rf"\[\s*{_BRACKETED_ROWS}(?:\s*,?\s*{_BRACKETED_ROWS})*\s*\]\Z")
+_ROWS_TEXT = re.compile(_BRACKETED_ROWS)
+_ROW_TEXT = re.compile(r"\[([^\[\]]*)\]")
+_ROW_SPLIT = re.compile(r"\s*,\s*|\s+")
+
+
+def _token_rows(s: str) -> list[list[str]]:
+    return [_ROW_SPLIT.split(row.strip()) for row in _ROW_TEXT.findall(s)]
+
+
+def _grid(s: str) -> tuple[list, tuple[int, ...]] | None:
+    """A bracketed 2-D matrix split into rows of tokens, or a 3-D one (rows of cells of channel values), with
+    its shape; None for any other text, and for ragged ones (the tokenizer says where they go wrong)."""
+    if s.startswith("[[["):
+        if not _GRID3.match(s):
+            return None
+        grid = [_token_rows(block) for block in _ROWS_TEXT.findall(s, 1)]
+        width, depth = len(grid[0]), len(grid[0][0])
+        if any(len(row) != width or any(len(cell) != depth for cell in row) for row in grid):
+            return None
+        return grid, (len(grid), width, depth)
+    if not s.startswith("[[") or not _GRID.match(s):
+        return None
+    rows = _token_rows(s[1:-1])
+    width = len(rows[0])
+    if any(len(row) != width for row in rows):
+        return None
+    return rows, (len(rows), width)
+
+
 def read_matrix(text: str, expected: Any = None) -> Reading:
     """A matrix typed in a cell -> Reading with nested lists (rows, columns[, channels]).
 
@@ -454,10 +512,14 @@ def read_matrix(text: str, expected: Any = None) -> Reading:
     if expected_shape is not None and not 2 <= len(expected_shape) <= 3:
         expected_shape = None  # not a matrix: nothing to lay the answer out by
     first_error: AnswerSyntaxError | None = None
+    decimals_possible = "." in s or "e" in s or "E" in s
     candidates = []
     if "[" in s or "(" in s:
-        tree = _bracketed(s)
-        candidates.append((tree, _shape_of(tree)))
+        grid = _grid(s)
+        if grid is None:
+            tree = _bracketed(s)
+            grid = tree, _shape_of(tree)
+        candidates.append(grid)
     else:
         try:
             candidates.append(_plain_grids(s, decimal_comma=False))
@@ -472,6 +534,7 @@ def read_matrix(text: str, expected: Any = None) -> Reading:
         ):
             try:
                 candidates.append(_plain_grids(s, decimal_comma=True))
+                decimals_possible = True
             except AnswerSyntaxError:
                 pass
     readings = []
@@ -480,7 +543,7 @@ def read_matrix(text: str, expected: Any = None) -> Reading:
             tree, shape = _layout(tree, shape, expected_shape)
             if math.prod(shape) > MAX_VALUES:
                 raise AnswerSyntaxError(f"more than {MAX_VALUES:,} values")
-            readings.append((_convert(tree, shape), shape))
+            readings.append((_convert(tree, shape, decimals_possible), shape))
         except AnswerSyntaxError as exc:
             first_error = first_error or exc
     if not readings:
@@ -552,7 +615,7 @@ def read_table(text: str) -> Reading:
     Returns {"rows": [{"output_shape": [...], "params": n}, ...], "total": n or None}."""
     s = clean(text).translate(_TABLE_RULES)
     lines = [_SPACES.sub(" ", line) for line in _table_rows(s)]
-    lines = [line for line in lines if any(c.isdigit() for c in line) and not line.casefold().startswith(_SKIPPED_LINES)]
+    lines = [line for line in lines if any(map(str.isdigit, line)) and not line.casefold().startswith(_SKIPPED_LINES)]
     if not lines:
         raise AnswerSyntaxError("no rows given")
     rows = []

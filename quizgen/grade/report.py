@@ -11,6 +11,8 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from functools import lru_cache
 from fractions import Fraction
 from pathlib import Path
@@ -19,8 +21,8 @@ from typing import Any
 from quizgen import text
 from quizgen.errors import UserError
 from quizgen.grade.csvio import csv_chunks
-from quizgen.grade.key import AnswerKey, StudentKey, file_stems, safe_stem
-from quizgen.grade.score import Mark, Status
+from quizgen.grade.key import AnswerKey, ProblemKey, Question, StudentKey, file_stems, safe_stem
+from quizgen.grade.score import Mark, Status, fraction_sum
 from quizgen.grade.sheet import Rejection
 from quizgen.output import write_atomic
 
@@ -75,7 +77,7 @@ class GradeReport:
 
     @property
     def missing(self) -> list[str]:
-        """Students in the key with no graded row."""
+        """Students in the key with no graded row (none for a shared key: it lists no students)."""
         graded = {r.id for r in self.results}
         return [sid for sid in self.key.students if sid not in graded]
 
@@ -112,26 +114,31 @@ class GradeReport:
         by_number: dict[int, list[Mark]] = {}
         for r in self.results:
             for m in r.marks:
-                by_number.setdefault(m.number, []).append(m)
+                marks = by_number.get(m[0])
+                if marks is None:
+                    by_number[m[0]] = [m]
+                else:
+                    marks.append(m)
         shown: dict[int, str] = {}  # id(read) -> text; the grader shares one reading per typed answer
+        wrong_status, partial = Status.WRONG, Status.PARTIAL
         lines = []
         for number in sorted(by_number):
             marks = by_number[number]
-            mean = exact_sum(m.score for m in marks) / len(marks)
-            points = exact_sum(m.points for m in marks) / len(marks)
-            counts = Counter(m.status for m in marks)
+            mean = exact_sum(map(_score, marks)) / len(marks)
+            points = exact_sum(map(_points, marks)) / len(marks)
+            counts = Counter(map(_status, marks))
             lines.append(
                 f"  q{number}: mean {fmt_points(mean)} / {fmt_points(points)}; {counts[Status.CORRECT]} right, "
                 f"{counts[Status.PARTIAL]} partly right, {counts[Status.WRONG]} wrong, {counts[Status.BLANK]} blank, "
                 f"{counts[Status.UNREADABLE]} unreadable"
             )
-            mistakes = Counter(name for m in marks for name in m.mistakes)
+            mistakes = Counter(chain.from_iterable(map(_names, marks)))
             if mistakes:
                 lines.append("      mistakes: " + ", ".join(f"{name} ×{c}" for name, c in mistakes.most_common(TOP_WRONG)))
             wrong: Counter[str] = Counter()
             named: dict[str, str] = {}
             for m in marks:
-                if m.status is Status.WRONG or m.status is Status.PARTIAL:
+                if m[3] is wrong_status or m[3] is partial:
                     text_ = shown.get(id(m.read))
                     if text_ is None:
                         text_ = shown[id(m.read)] = short(compact(m.read))
@@ -147,8 +154,11 @@ class GradeReport:
         return lines
 
 
+_points, _score, _status, _names = itemgetter(1), itemgetter(2), itemgetter(3), itemgetter(7)  # Mark fields
+
+
 def exact_sum(values: Iterable[int | Fraction]) -> Fraction:
-    """An exact sum that adds the ints as ints (most scores are) and only the rest as Fractions."""
+    """An exact sum that adds the ints as ints (most scores are) and the rest over their common denominator."""
     whole = 0
     rest: list[Fraction] = []
     for v in values:
@@ -156,7 +166,7 @@ def exact_sum(values: Iterable[int | Fraction]) -> Fraction:
             whole += v
         else:
             rest.append(v)
-    return Fraction(whole) + sum(rest, Fraction(0))
+    return Fraction(whole) + (fraction_sum(rest) if rest else 0)
 
 
 def short(text_: str, width: int = 60) -> str:
@@ -170,21 +180,24 @@ def fmt_points(value: Any) -> str:
     """Points as a spreadsheet reads them: 2, 1.5, 0.67 (two decimals at most, half up, '.' as the mark)."""
     if type(value) is int:
         return str(value)
-    return _fmt_fraction(Fraction(value))
+    value = value if type(value) is Fraction else Fraction(value)
+    return _fmt_ratio(value.numerator, value.denominator)
 
 
 def fmt_percent(total: Any, possible: Any) -> str:
     """total / possible as a percentage, formatted like :func:`fmt_points`."""
-    return _fmt_percent(total, possible)
+    if not possible:
+        return "0"
+    if type(total) is int and type(possible) is int:
+        return _fmt_ratio(100 * total, possible)
+    return fmt_points(Fraction(100) * total / possible)
 
 
 @lru_cache(maxsize=4096)
-def _fmt_percent(total: Any, possible: Any) -> str:
-    return _fmt_fraction(Fraction(100) * total / possible) if possible else "0"
-
-
-@lru_cache(maxsize=4096)
-def _fmt_fraction(value: Fraction) -> str:
+def _fmt_ratio(numerator: int, denominator: int) -> str:
+    """numerator / denominator with two decimals at most, rounded half up (cached by two ints: hashing a
+    Fraction costs more than formatting it)."""
+    value = Fraction(numerator, denominator)
     if value.denominator == 1:
         return str(value.numerator)
     sign = "-" if value < 0 else ""
@@ -192,11 +205,14 @@ def _fmt_fraction(value: Fraction) -> str:
     return f"{sign}{hundredths // 100}.{hundredths % 100:02d}".rstrip("0").rstrip(".")
 
 
+_encode_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def compact(value: Any) -> str:
     """An answer in the key's JSON encoding as one short line: 27/8, [[6,4],[4,4]], [13,13,8]."""
     if isinstance(value, (int, str)):
         return str(value)
-    return json.dumps(value, separators=(",", ":"))
+    return _encode_compact(value)
 
 
 def _number(value: Any) -> str:
@@ -246,6 +262,8 @@ def show_answer(kind: str, value: Any) -> str:
 def codeblock(value: str) -> str:
     """A fenced Markdown code block that no run of backticks in ``value`` can close early."""
     fence = "```"
+    if fence not in value:
+        return f"```\n{value.strip()}\n```"
     while fence in value:
         fence += "`"
     return f"{fence}\n{value.strip()}\n{fence}"
@@ -258,41 +276,60 @@ def _plural(points: Any) -> str:
 class FeedbackWriter:
     """Feedback pages in Markdown: per question the points, what was typed and why it scored what it did;
     for a question not fully right also the right answer, the diagnosed mistakes and the worked solution.
-    Each problem's right answer and solution are formatted once and shared by every student who had it."""
+    Each question's heading and each problem's right answer and solution are formatted once and shared by
+    every student who had them."""
 
     def __init__(self, title: str) -> None:
         self.title = title
-        self._blocks: dict[Any, tuple[str, str]] = {}
+        self._blocks: dict[ProblemKey, tuple[str, str]] = {}
+        self._heads: dict[Question, tuple[str, str]] = {}
 
-    def _problem(self, q: Mapping[str, Any]) -> tuple[str, str]:
-        memo = q.get("problem_id") or id(q)
-        block = self._blocks.get(memo)
+    def _problem(self, p: ProblemKey) -> tuple[str, str]:
+        block = self._blocks.get(p)
         if block is None:
-            answer = "Right answer:\n\n" + codeblock(show_answer(q["answer_kind"], q["answer"])) + "\n\n"
-            steps = q.get("solution") or ()
+            answer = "Right answer:\n\n" + codeblock(show_answer(p.kind.value, p.answer)) + "\n\n"
+            steps = p.solution
             solution = "Worked solution:\n\n" + "".join(f"{i}. {step}\n" for i, step in enumerate(steps, 1)) + "\n" if steps else ""
-            block = self._blocks[memo] = (answer, solution)
+            block = self._blocks[p] = (answer, solution)
         return block
 
+    def _head(self, q: Question) -> tuple[str, str]:
+        """'## Question n — title' and the ' / points point(s): ' that follows a score."""
+        head = self._heads.get(q)
+        if head is None:
+            title = f" — {q.problem.title}" if q.problem.title else ""
+            points = q.points
+            shown = str(points) if type(points) is int else fmt_points(points)
+            head = self._heads[q] = (f"## Question {q.number}{title}\n\n", f" / {shown} {_plural(points)}: ")
+        return head
+
     def page(self, result: StudentResult) -> str:
+        total, possible = result.total, result.possible
         parts = [
-            f"# {self.title} — feedback for {result.label}\n\n",
-            f"Score: **{fmt_points(result.total)} / {fmt_points(result.possible)}** ({fmt_percent(result.total, result.possible)}%)\n\n",
+            f"# {self.title} — feedback for {result.label}\n\n"
+            f"Score: **{fmt_points(total)} / {fmt_points(possible)}** ({fmt_percent(total, possible)}%)\n\n"
         ]
-        for mark in result.marks:
-            q = result.key.questions[mark.number]
-            answer, solution = self._problem(q)
-            title = f" — {q['title']}" if q.get("title") else ""
-            parts.append(f"## Question {mark.number}{title}\n\n")
-            parts.append(f"{fmt_points(mark.score)} / {fmt_points(mark.points)} {_plural(mark.points)}: {mark.detail}\n\n")
-            if mark.typed.strip():
-                parts.append("Your answer:\n\n" + codeblock(mark.typed) + "\n\n")
-            if mark.status is Status.CORRECT and mark.detail == "right":
+        add = parts.append
+        questions = result.key.questions
+        heads, blocks = self._heads, self._blocks
+        correct = Status.CORRECT
+        for number, _, score, status, typed, _, detail, names, feedback in result.marks:
+            q = questions[number]
+            head, of_points = heads.get(q) or self._head(q)
+            shown = str(score) if type(score) is int else fmt_points(score)
+            if not typed or typed.isspace():
+                add(f"{head}{shown}{of_points}{detail}\n\n")
+            elif "```" in typed:
+                add(f"{head}{shown}{of_points}{detail}\n\nYour answer:\n\n{codeblock(typed)}\n\n")
+            else:
+                add(f"{head}{shown}{of_points}{detail}\n\nYour answer:\n\n```\n{typed.strip()}\n```\n\n")
+            if status is correct and detail == "right":
                 continue  # a right answer needs no solution: the page stays about what went wrong
-            parts.append(answer)
-            for name, sentence in zip(mark.mistakes, mark.feedback):
-                parts.append(f"Diagnosis — *{name}*: {sentence}\n\n")
-            parts.append(solution)
+            answer, solution = blocks.get(q.problem) or self._problem(q.problem)
+            add(answer)
+            for name, sentence in zip(names, feedback):
+                add(f"Diagnosis — *{name}*: {sentence}\n\n")
+            add(solution)
         return "".join(parts)
 
 
@@ -304,9 +341,11 @@ def check_out(out: Path) -> None:
         raise UserError(f"{out}: --out must be a folder (it is a file)")
 
 
-def feedback_stems(key: AnswerKey) -> dict[str, str]:
+def feedback_stems(key: AnswerKey, results: Sequence[StudentResult] = ()) -> dict[str, str]:
     """Feedback file names: the stem of the student's quiz file as the key records it, when that is a plain
-    file name; otherwise a safe name made from the ID."""
+    file name; otherwise a safe name made from the ID (for a shared key, from the graded students' IDs)."""
+    if key.shared is not None:
+        return file_stems(r.id for r in results)
     stems = file_stems(key.students)
     for sid, student in key.students.items():
         name = Path(student.file).name
@@ -327,10 +366,16 @@ def write_folder(folder: Path, files: Iterable[tuple[str, str]]) -> int:
     except OSError as exc:
         raise UserError(f"{parent}: cannot write here ({exc.strerror})") from None
     count = 0
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
         for name, content in files:
-            with open(fresh / name, "w", encoding="utf-8", newline="") as fh:
-                fh.write(content)
+            data = memoryview(content.encode("utf-8"))
+            fd = os.open(os.path.join(fresh, name), flags, 0o666)
+            try:
+                while data:
+                    data = data[os.write(fd, data):]
+            finally:
+                os.close(fd)
             count += 1
         old = None
         if folder.exists():
@@ -351,7 +396,7 @@ def write_outputs(report: GradeReport) -> None:
     out = report.out
     key = report.key
     numbers = list(key.numbers)
-    stems = feedback_stems(key)
+    stems = feedback_stems(key, report.results)
     writer = FeedbackWriter(key.title)
     write_folder(out / FEEDBACK_DIR, ((f"{stems[r.id]}.md", writer.page(r)) for r in report.results))
     write_atomic(
@@ -364,6 +409,16 @@ def write_outputs(report: GradeReport) -> None:
 
 
 def _grade_rows(results: Sequence[StudentResult], numbers: Sequence[int]) -> Iterator[list[str]]:
+    count = len(numbers)
     for r in results:
-        scores = {m.number: fmt_points(m.score) for m in r.marks}
-        yield [r.id, r.key.name, *(scores.get(n, "") for n in numbers), fmt_points(r.total), fmt_percent(r.total, r.possible)]
+        marks = r.marks
+        row = [r.id, r.key.name]
+        if marks and marks[-1].number == len(marks) <= count and numbers[0] == 1:
+            # questions 1 … k (k <= count; marks are in question order): the scores are the cells, in order
+            row += [str(m.score) if type(m.score) is int else fmt_points(m.score) for m in marks]
+            row += [""] * (count - len(marks))
+        else:
+            scores = {m.number: fmt_points(m.score) for m in marks}
+            row += [scores.get(n, "") for n in numbers]
+        row += [fmt_points(r.total), fmt_percent(r.total, r.possible)]
+        yield row

@@ -1,21 +1,26 @@
 """Scoring one answer against the key: exact comparison in the key's JSON encoding, partial credit for
 matrices (per value) and per-layer tables (per row, the total counting as one more row), a tolerance for
 decimals typed for fraction answers, and the diagnosis of common mistakes.
+
+The grader turns each problem it meets into a target once (:func:`target`): the answer and every mistake's
+answer in the form the comparisons need — flat cell lists and shapes of matrices, (shape, params) rows of
+tables, exact values of "p/q" numbers — so that judging an answer parses only what the student typed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from quizgen.grade.key import points_of
+from quizgen.grade.key import MistakeKey, ProblemKey, Question, question_from_record
 from quizgen.grade.parse import AnswerSyntaxError, Reading, parse_answer
 from quizgen.problem import AnswerKind
 
 DEFAULT_TOLERANCE = Fraction(1, 200)  # a decimal within 0.005 of a fraction answer: the value to 2 decimals
-_KINDS = {k.value: k for k in AnswerKind}
 
 
 class Status(str, Enum):
@@ -45,93 +50,37 @@ class Mark(NamedTuple):
     feedback: tuple[str, ...] = ()
 
 
-def grade_question(question: Mapping[str, Any], typed: str | None, tolerance: Fraction = DEFAULT_TOLERANCE) -> Mark:
-    """Grade one typed answer against one key entry (see :mod:`quizgen.grade.key`)."""
+def grade_question(question: Question | Mapping[str, Any], typed: str | None, tolerance: Fraction = DEFAULT_TOLERANCE) -> Mark:
+    """Grade one typed answer against one question: a loaded key's :class:`Question`, or a record as
+    :func:`quizgen.grade.key.question_record` writes it."""
     return Grader(tolerance).mark(question, typed)
 
 
-class Grader:
-    """Grades answers with one tolerance, remembering each (problem, typed text) it has judged: students
-    whose variants share a problem often type the very same answer, and parsing dominates the cost."""
-
-    MEMORY = 500_000  # remembered judgements at most
-
-    def __init__(self, tolerance: Fraction = DEFAULT_TOLERANCE) -> None:
-        self.tolerance = tolerance
-        self._seen: dict[tuple[Any, str], tuple[Fraction | int, Status, Any, str, tuple[str, ...], tuple[str, ...]]] = {}
-
-    def mark(self, question: Mapping[str, Any], typed: str | None) -> Mark:
-        number = question["number"]
-        points = question.get("points", 1)
-        if type(points) is not int:
-            points = points_of(question)
-        if not typed or typed.isspace():
-            return Mark(number, points, 0, Status.BLANK, typed or "", None, "no answer")
-        memo = (question.get("problem_id") or id(question), typed)
-        judged = self._seen.get(memo)
-        if judged is None:
-            judged = self._judge(question, typed)
-            if len(self._seen) < self.MEMORY:
-                self._seen[memo] = judged
-        credit, status, read, detail, names, feedback = judged
-        if credit == 1:
-            score = points
-        else:
-            score = points * credit
-            if type(score) is Fraction and score.denominator == 1:
-                score = score.numerator
-        return Mark(number, points, score, status, typed, read, detail, names, feedback)
-
-    def _judge(self, question: Mapping[str, Any], typed: str) -> tuple:
-        kind = _KINDS[question["answer_kind"]]
-        expected = question["answer"]
-        try:
-            reading = parse_answer(typed, kind, expected)
-        except AnswerSyntaxError as exc:
-            return 0, Status.UNREADABLE, None, f"could not read answer: {exc}", (), ()
-        credit, detail = _credit(kind, reading, expected, self.tolerance)
-        if credit == 1:
-            return 1, Status.CORRECT, reading.value, detail, (), ()
-        found = diagnose(kind, reading, question.get("mistakes", ()), expected, self.tolerance)
-        return (
-            credit,
-            Status.PARTIAL if credit else Status.WRONG,
-            reading.value,
-            detail,
-            tuple(m["name"] for m in found),
-            tuple(m.get("feedback", "") for m in found),
-        )
+# --- exact numbers ---------------------------------------------------------------------------------------------
 
 
-# --- comparison ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=65_536)
+def _fraction(text: str) -> Fraction:
+    return Fraction(text)
+
+
+def exact(value: int | str) -> int | Fraction:
+    """A number in the key's JSON encoding (int or "p/q") as an exact value."""
+    return value if type(value) is int else _fraction(value)
 
 
 def same_number(value: Any, expected: Any, decimal: bool, tolerance: Fraction) -> bool:
     """Exact equality; a value typed as a decimal also matches a non-integer answer within ``tolerance``."""
     if value == expected:
         return True
-    if decimal and isinstance(expected, str):
-        try:
-            return abs(Fraction(value) - Fraction(expected)) <= tolerance
-        except (ValueError, ZeroDivisionError):
-            return False
-    return False
+    return decimal and type(expected) is str and abs(exact(value) - _fraction(expected)) <= tolerance
 
 
 def flat(values: Any) -> list:
     """A matrix's values row-major, channels last (the order :class:`Reading` numbers decimals in)."""
-    if isinstance(values, list) and values and isinstance(values[0], list) and not isinstance(values[0][0] if values[0] else None, list):
-        if all(type(row) is list for row in values):
-            return [v for row in values for v in row]
-    out: list = []
-    stack = [values]
-    while stack:  # any nesting, leaves in order (a damaged key must not crash the grader)
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        else:
-            out.append(item)
-    return out
+    if values and type(values[0]) is list and (not values[0] or type(values[0][0]) is not list):
+        return [v for row in values for v in row]
+    return [v for row in values for cell in row for v in cell]
 
 
 def matrix_shape(values: Any) -> tuple[int, ...]:
@@ -142,104 +91,259 @@ def matrix_shape(values: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _cells_right(reading: Reading, expected: Any, tolerance: Fraction) -> int:
-    got, want = flat(reading.value), flat(expected)
-    if not reading.decimals:
+# --- targets: each problem's answer and mistakes, ready to compare ------------------------------------------------
+
+
+Judgement = tuple  # (credit, detail, the diagnosed mistakes)
+
+
+class _Target:
+    """How one problem's answers are compared; one subclass per answer kind."""
+
+    __slots__ = ("answer", "mistakes")
+
+    def __init__(self, problem: ProblemKey) -> None:
+        self.answer = problem.answer
+
+    def judge(self, reading: Reading, tolerance: Fraction, tol_text: str) -> Judgement:
+        raise NotImplementedError
+
+
+class _NumberTarget(_Target):
+    __slots__ = ("exact",)
+
+    def __init__(self, problem: ProblemKey) -> None:
+        super().__init__(problem)
+        # Only a fraction answer (a "p/q" string) takes the tolerance; an integer one compares exactly.
+        self.exact = _fraction(self.answer) if type(self.answer) is str else None
+        self.mistakes = [(m, m.answer, _fraction(m.answer) if type(m.answer) is str else None) for m in problem.mistakes]
+
+    def judge(self, reading: Reading, tolerance: Fraction, tol_text: str) -> Judgement:
+        value = reading.value
+        if value == self.answer:
+            return 1, "right", ()
+        decimal = bool(reading.decimals)
+        if decimal and self.exact is not None and abs(exact(value) - self.exact) <= tolerance:
+            return 1, f"right (a decimal within {tol_text} of {self.answer})", ()
+        for m, other, other_exact in self.mistakes:
+            if value == other or (decimal and other_exact is not None and abs(exact(value) - other_exact) <= tolerance):
+                return 0, "wrong", (m,)
+        return 0, "wrong", ()
+
+
+class _ShapeTarget(_Target):
+    def __init__(self, problem: ProblemKey) -> None:
+        super().__init__(problem)
+        self.mistakes = problem.mistakes
+
+    def judge(self, reading: Reading, tolerance: Fraction, tol_text: str) -> Judgement:
+        value = reading.value
+        if value == self.answer:
+            return 1, "right", ()
+        for m in self.mistakes:
+            if value == m.answer:
+                return 0, "wrong", (m,)
+        return 0, "wrong", ()
+
+
+def _cells_right(got: list, decimals: frozenset[int], want: list, tolerance: Fraction) -> int:
+    if not decimals:
         return sum(1 for a, b in zip(got, want) if a == b)
-    decimals = reading.decimals
-    return sum(1 for i, (a, b) in enumerate(zip(got, want)) if same_number(a, b, i in decimals, tolerance))
+    return sum(1 for i, (a, b) in enumerate(zip(got, want)) if a == b or (i in decimals and same_number(a, b, True, tolerance)))
 
 
-def _same_matrix(reading: Reading, other: Any, tolerance: Fraction) -> bool:
-    if reading.value == other:
-        return True
-    if not reading.decimals or matrix_shape(reading.value) != matrix_shape(other):
-        return False
-    return _cells_right(reading, other, tolerance) == len(flat(other))
+class _MatrixTarget(_Target):
+    __slots__ = ("shape", "flat")
 
+    def __init__(self, problem: ProblemKey) -> None:
+        super().__init__(problem)
+        self.shape = matrix_shape(self.answer)
+        self.flat = flat(self.answer)
+        self.mistakes = [(m, m.answer, matrix_shape(m.answer), flat(m.answer)) for m in problem.mistakes]
 
-def _table_rows(table: Any) -> list[tuple[Any, Any]]:
-    """(output shape, params) per layer row of a table answer; [] for anything that is not one."""
-    rows = table.get("rows") if isinstance(table, Mapping) else None
-    if not isinstance(rows, list):
-        return []
-    return [(r.get("output_shape"), r.get("params")) for r in rows if isinstance(r, Mapping)]
-
-
-def _credit(kind: AnswerKind, reading: Reading, expected: Any, tolerance: Fraction) -> tuple[Fraction | int, str]:
-    value = reading.value
-    if kind is AnswerKind.NUMBER:
-        if value == expected:
-            return 1, "right"
-        if same_number(value, expected, bool(reading.decimals), tolerance):
-            return 1, f"right (a decimal within {float(tolerance):g} of {expected})"
-        return 0, "wrong"
-    if kind is AnswerKind.SHAPE:
-        return (1, "right") if value == expected else (0, "wrong")
-    if kind is AnswerKind.MATRIX:
-        if value == expected:
-            return 1, "right"
-        want, got = matrix_shape(expected), matrix_shape(value)
-        if want != got:
-            return 0, f"a {' × '.join(map(str, got))} matrix; the answer is {' × '.join(map(str, want))}"
-        right = _cells_right(reading, expected, tolerance)
-        cells = len(flat(expected))
-        if right == cells:
-            return 1, f"right (decimals within {float(tolerance):g})"
-        return Fraction(right, cells), f"{right} of {cells} values right"
-    # A per-layer table: one credit per row, the total counting as one more row.
-    want_rows = _table_rows(expected)
-    got_rows = _table_rows(value)
-    right = sum(1 for a, b in zip(got_rows, want_rows) if a == b)
-    right += value.get("total") == expected.get("total")
-    rows = len(want_rows) + 1
-    note = ""
-    if len(got_rows) != len(want_rows):
-        right = min(right, rows - 1)  # extra or missing layer rows never earn full credit
-        note = f" ({len(got_rows)} layer rows given, {len(want_rows)} expected)"
-    if right == rows:
-        return 1, "right"
-    if value.get("total") is None:
-        note += " (no total given)"
-    return Fraction(right, rows), f"{right} of {rows} rows right, the total counting as a row{note}"
-
-
-def diagnose(
-    kind: AnswerKind, reading: Reading, mistakes: Sequence[Mapping[str, Any]], expected: Any, tolerance: Fraction
-) -> list[Mapping[str, Any]]:
-    """The catalogued mistakes a wrong answer matches: the whole answer equal to a mistake's answer; for
-    per-layer tables, also each wrong row (or total) equal to the row a mistake leads to."""
-    value = reading.value
-    decimal = bool(reading.decimals)
-    for m in mistakes:
-        other = m.get("answer")
-        if kind is AnswerKind.NUMBER:
-            hit = same_number(value, other, decimal, tolerance)
-        elif kind is AnswerKind.MATRIX:
-            hit = isinstance(other, list) and _same_matrix(reading, other, tolerance)
-        elif kind is AnswerKind.TABLE:
-            hit = _table_rows(value) == _table_rows(other) and isinstance(other, Mapping) and value.get("total") == other.get("total")
+    def judge(self, reading: Reading, tolerance: Fraction, tol_text: str) -> Judgement:
+        value = reading.value
+        if value == self.answer:
+            return 1, "right", ()
+        got_shape = matrix_shape(value)
+        got = flat(value) if reading.decimals or got_shape == self.shape else None
+        if got_shape != self.shape:
+            credit: Fraction | int = 0
+            detail = f"a {' × '.join(map(str, got_shape))} matrix; the answer is {' × '.join(map(str, self.shape))}"
         else:
-            hit = value == other
-        if hit:
-            return [m]
-    if kind is not AnswerKind.TABLE:
-        return []
-    found: list[Mapping[str, Any]] = []
-    got, want = _table_rows(value), _table_rows(expected)
-    for i, row in enumerate(got):
-        if i < len(want) and row == want[i]:
-            continue
-        for m in mistakes:
-            theirs = _table_rows(m.get("answer"))
-            if i < len(theirs) and theirs[i] == row and m not in found:
-                found.append(m)
-                break
-    total = value.get("total")
-    if total is not None and total != expected.get("total"):
-        for m in mistakes:
-            other = m.get("answer")
-            if isinstance(other, Mapping) and other.get("total") == total and m not in found:
-                found.append(m)
-                break
-    return found
+            right = _cells_right(got, reading.decimals, self.flat, tolerance)
+            cells = len(self.flat)
+            if right == cells:
+                return 1, f"right (decimals within {tol_text})", ()
+            credit, detail = Fraction(right, cells), f"{right} of {cells} values right"
+        for m, other, shape, cells_of in self.mistakes:
+            if value == other or (
+                reading.decimals and shape == got_shape and _cells_right(got, reading.decimals, cells_of, tolerance) == len(cells_of)
+            ):
+                return credit, detail, (m,)
+        return credit, detail, ()
+
+
+def _rows(table: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    return [(r["output_shape"], r["params"]) for r in table["rows"]]
+
+
+class _TableTarget(_Target):
+    __slots__ = ("rows", "total")
+
+    def __init__(self, problem: ProblemKey) -> None:
+        super().__init__(problem)
+        self.rows = _rows(self.answer)
+        self.total = self.answer["total"]
+        self.mistakes = [(m, _rows(m.answer), m.answer["total"]) for m in problem.mistakes]
+
+    def judge(self, reading: Reading, tolerance: Fraction, tol_text: str) -> Judgement:
+        value = reading.value
+        got, want = _rows(value), self.rows
+        total = value.get("total")
+        # One credit per row, the total counting as one more row.
+        right = sum(1 for a, b in zip(got, want) if a == b) + (total == self.total)
+        rows = len(want) + 1
+        note = ""
+        if len(got) != len(want):
+            right = min(right, rows - 1)  # extra or missing layer rows never earn full credit
+            note = f" ({len(got)} layer rows given, {len(want)} expected)"
+        if right == rows:
+            return 1, "right", ()
+        if total is None:
+            note += " (no total given)"
+        credit = Fraction(right, rows)
+        detail = f"{right} of {rows} rows right, the total counting as a row{note}"
+        return credit, detail, self._diagnose(got, total)
+
+    def _diagnose(self, got: list, total: Any) -> tuple[MistakeKey, ...]:
+        """The whole table equal to a mistake's; else each wrong row (and the total) equal to the row a
+        mistake leads to."""
+        for m, rows, other_total in self.mistakes:
+            if got == rows and total == other_total:
+                return (m,)
+        found: list[MistakeKey] = []
+        want = self.rows
+        for i, row in enumerate(got):
+            if i < len(want) and row == want[i]:
+                continue
+            for m, rows, _ in self.mistakes:
+                if i < len(rows) and rows[i] == row and m not in found:
+                    found.append(m)
+                    break
+        if total is not None and total != self.total:
+            for m, _, other_total in self.mistakes:
+                if other_total == total and m not in found:
+                    found.append(m)
+                    break
+        return tuple(found)
+
+
+_TARGETS: dict[AnswerKind, type[_Target]] = {
+    AnswerKind.NUMBER: _NumberTarget,
+    AnswerKind.SHAPE: _ShapeTarget,
+    AnswerKind.MATRIX: _MatrixTarget,
+    AnswerKind.TABLE: _TableTarget,
+}
+
+
+def target(problem: ProblemKey) -> _Target:
+    """A problem's answer and mistakes in the form its kind's comparisons need."""
+    return _TARGETS[problem.kind](problem)
+
+
+# --- the grader --------------------------------------------------------------------------------------------------
+
+Judged = tuple  # (credit, status, read, detail, mistake names, feedback sentences); credit 0, 1 or a Fraction
+_new = tuple.__new__  # builds a Mark without the generated __new__: the grader makes hundreds of thousands
+
+
+class Grader:
+    """Grades answers with one tolerance, remembering each (problem, typed text) it has judged: students
+    who share a problem (a quiz everyone takes, a pinned section) often type the very same answer, and
+    parsing dominates the cost."""
+
+    MEMORY = 500_000  # remembered judgements at most
+
+    def __init__(self, tolerance: Fraction = DEFAULT_TOLERANCE) -> None:
+        self.tolerance = tolerance
+        self._tol_text = f"{float(tolerance):g}"
+        self._seen: dict[ProblemKey, dict[str, Judged]] = {}  # problem -> typed text -> judgement
+        self._remembered = 0
+        self._targets: dict[ProblemKey, _Target] = {}
+
+    def mark(self, question: Question | Mapping[str, Any], typed: str | None) -> Mark:
+        if type(question) is not Question:
+            question = question_from_record(question)
+        (mark,), _ = self.grade({question.number: question}, {question.number: typed} if typed is not None else {})
+        return mark
+
+    def grade(self, questions: Mapping[int, Question], answers: Mapping[int, str]) -> tuple[tuple[Mark, ...], int | Fraction]:
+        """Marks for a variant's questions (by number) given the typed answers by number (a missing one is
+        blank), and their total."""
+        seen = self._seen
+        typed_for = answers.get
+        blank = Status.BLANK
+        marks = []
+        add = marks.append
+        whole = 0
+        parts = None
+        for number, question in questions.items():
+            typed = typed_for(number)
+            points = question.points
+            if not typed or typed.isspace():
+                add(_new(Mark, (number, points, 0, blank, typed or "", None, "no answer", (), ())))
+                continue
+            problem = question.problem
+            judgements = seen.get(problem)
+            judged = judgements.get(typed) if judgements is not None else None
+            if judged is None:
+                judged = self._judge(problem, typed)
+                if self._remembered < self.MEMORY:
+                    self._remembered += 1
+                    if judgements is None:
+                        seen[problem] = {typed: judged}
+                    else:
+                        judgements[typed] = judged
+            credit, status, read, detail, names, feedback = judged
+            if type(credit) is int:
+                score = points if credit else 0
+            else:
+                score = points * credit
+                if score.denominator == 1:
+                    score = score.numerator
+            if type(score) is int:
+                whole += score
+            elif parts is None:
+                parts = [score]
+            else:
+                parts.append(score)
+            add(_new(Mark, (number, points, score, status, typed, read, detail, names, feedback)))
+        return tuple(marks), (whole if parts is None else whole + fraction_sum(parts))
+
+    def _judge(self, problem: ProblemKey, typed: str) -> Judged:
+        try:
+            reading = parse_answer(typed, problem.kind, problem.answer)
+        except AnswerSyntaxError as exc:
+            return 0, Status.UNREADABLE, None, f"could not read answer: {exc}", (), ()
+        goal = self._targets.get(problem)
+        if goal is None:
+            goal = self._targets[problem] = target(problem)
+        credit, detail, found = goal.judge(reading, self.tolerance, self._tol_text)
+        if credit == 1:
+            return 1, Status.CORRECT, reading.value, detail, (), ()
+        return (
+            credit if credit else 0,
+            Status.PARTIAL if credit else Status.WRONG,
+            reading.value,
+            detail,
+            tuple(m.name for m in found),
+            tuple(m.feedback for m in found),
+        )
+
+
+def fraction_sum(values: Sequence[Fraction]) -> int | Fraction:
+    """An exact sum of Fractions over their common denominator (one reduction, not one per addition)."""
+    den = math.lcm(*(v.denominator for v in values))
+    total = Fraction(sum(v.numerator * (den // v.denominator) for v in values), den)
+    return total.numerator if total.denominator == 1 else total

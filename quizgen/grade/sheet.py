@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from quizgen.errors import did_you_mean
 from quizgen.grade.csvio import ID_HEADERS, Sheet, SheetError, find_column, header_key, is_blank, name_columns, row_text
-from quizgen.grade.key import AnswerKey
+from quizgen.grade.key import AnswerKey, StudentKey
 
 QUESTION_NAME = re.compile(r"(?:q|question|frage|ex|exercise|problem|item|aufgabe)? ?0*(\d{1,4})\Z")
 QUESTION_HEADERS = ("question", "question number", "q", "item", "problem")
@@ -56,12 +56,13 @@ class Layout:
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's answers: by question number, as typed; the rows they came from."""
+    """One student's answers: by question number, as typed; the rows they came from; the student's variant."""
 
     student_id: str
     typed_id: str
     rows: tuple[int, ...]
     answers: dict[int, str]
+    student: StudentKey | None = None
 
 
 @dataclass(frozen=True)
@@ -127,13 +128,37 @@ def detect_layout(sheet: Sheet, key: AnswerKey) -> Layout:
 
 
 class _Ids:
-    """Resolves typed IDs against the key, with a limited number of "did you mean" suggestions."""
+    """Resolves typed IDs against the key, with a limited number of "did you mean" suggestions.
 
-    def __init__(self, key: AnswerKey) -> None:
+    With a shared key every ID is a student: the first spelling met is the student's ID, and a later ID
+    that differs from it only in letter case (or a leading ') is the same student."""
+
+    def __init__(self, key: AnswerKey, sheet: Sheet, layout: Layout) -> None:
         self.key = key
         self.suggested = 0
+        self.names = layout.name_cols
+        self._shared: dict[str, StudentKey] = {}  # casefolded ID -> student, for a shared key
+
+    def resolve(self, typed: str, cells: list[str]) -> StudentKey | None:
+        key = self.key
+        if key.shared is None:
+            sid = key.resolve(typed)
+            return None if sid is None else key.students[sid]
+        text = typed.strip()
+        if text.startswith("'"):
+            text = text[1:].strip()
+        if not text:
+            return None
+        folded = text.casefold()
+        student = self._shared.get(folded)
+        if student is None:
+            name = " ".join(c for c in (_cell(cells, i).strip() for i in self.names) if c)
+            student = self._shared[folded] = key.everyone(text, name)
+        return student
 
     def unknown(self, typed: str) -> str:
+        if self.key.shared is not None:
+            return "no ID"  # only an ID that is a lone ' gets here
         hint = ""
         if self.suggested < MAX_SUGGESTIONS:
             self.suggested += 1
@@ -155,9 +180,10 @@ def submissions(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) 
 
 
 def _wide(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Iterator[Submission | Rejection | int]:
-    ids = _Ids(key)
+    ids = _Ids(key, sheet, layout)
     seen: dict[str, int] = {}
     width = len(sheet.header)
+    columns = list(layout.questions.items())
     long_rows = 0
     for row, cells in sheet.rows():
         if is_blank(cells):
@@ -171,30 +197,35 @@ def _wide(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
         if not typed.strip():
             yield reject("no ID")
             continue
-        sid = key.resolve(typed)
-        if sid is None:
+        student = ids.resolve(typed, cells)
+        if student is None:
             yield reject(ids.unknown(typed))
             continue
+        sid = student.id
         if sid in seen:
             yield reject(f"duplicate ID {typed.strip()!r}: row {seen[sid]} was graded for this student")
             continue
-        student = key.students[sid]
-        answers = {n: _cell(cells, col) for n, col in layout.questions.items()}
-        extra = [n for n, text in answers.items() if text.strip() and n not in student.questions]
-        if extra:
-            yield reject(f"answers for question {_span(extra)}, which student {sid!r} did not get")
-            continue
+        if len(cells) >= width:
+            answers = {n: cells[col] for n, col in columns}
+        else:
+            answers = {n: _cell(cells, col) for n, col in columns}
+        questions = student.questions
+        if len(questions) < len(answers):
+            extra = [n for n, text in answers.items() if n not in questions and text.strip()]
+            if extra:
+                yield reject(f"answers for question {_span(extra)}, which student {sid!r} did not get")
+                continue
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             long_rows += 1
         seen[sid] = row
-        yield Submission(sid, typed.strip(), (row,), answers)
+        yield Submission(sid, typed.strip(), (row,), answers, student)
     if long_rows:
         notes.append(f"{long_rows} row(s) had cells beyond the last header column; those cells were ignored")
 
 
 def _long(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Iterator[Submission | Rejection | int]:
-    ids = _Ids(key)
-    order: list[str] = []
+    ids = _Ids(key, sheet, layout)
+    order: list[StudentKey] = []
     answers: dict[str, dict[int, tuple[int, str]]] = {}
     typed_ids: dict[str, str] = {}
     for row, cells in sheet.rows():
@@ -209,16 +240,16 @@ def _long(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
         if not typed.strip():
             yield reject("no ID")
             continue
-        sid = key.resolve(typed)
-        if sid is None:
+        student = ids.resolve(typed, cells)
+        if student is None:
             yield reject(ids.unknown(typed))
             continue
+        sid = student.id
         qtext = _cell(cells, layout.question_col).strip()  # type: ignore[arg-type]
         n = question_number(qtext)
         if n is None:
             yield reject(f"{qtext!r} is not a question number" if qtext else "no question number")
             continue
-        student = key.students[sid]
         if n not in student.questions:
             yield reject(f"student {sid!r} did not get question {n} (their variant has questions {_span(student.questions)})")
             continue
@@ -227,10 +258,10 @@ def _long(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
             yield reject(f"a second answer to question {n} for {sid!r}: row {mine[n][0]} was graded")
             continue
         if sid not in typed_ids:
-            order.append(sid)
+            order.append(student)
             typed_ids[sid] = typed.strip()
         mine[n] = (row, _cell(cells, layout.answer_col))  # type: ignore[arg-type]
-    for sid in order:
-        mine = answers[sid]
+    for student in order:
+        mine = answers[student.id]
         rows = tuple(sorted(r for r, _ in mine.values()))
-        yield Submission(sid, typed_ids[sid], rows, {n: text for n, (_, text) in sorted(mine.items())})
+        yield Submission(student.id, typed_ids[student.id], rows, {n: text for n, (_, text) in sorted(mine.items())}, student)
