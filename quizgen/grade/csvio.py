@@ -187,7 +187,7 @@ def read_sheet(path: str | Path, what: str = "file") -> Sheet:
 
 
 def is_blank(cells: Sequence[str]) -> bool:
-    return not any(c.strip() for c in cells)
+    return not "".join(cells).strip()
 
 
 # --- writing ------------------------------------------------------------------------------------------------

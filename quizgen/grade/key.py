@@ -46,6 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -377,36 +378,46 @@ def _number(value: Any) -> int | str:
     raise _Bad(f"a number (an integer or \"p/q\"), got {value!r}")
 
 
+_INT = {int}  # set(map(type, values)) of a list of plain ints (a C-speed check; bools are not ints here)
+
+
 def _dims(value: Any) -> list[int]:
-    if type(value) is not list or not value or not all(type(d) is int and d >= 0 for d in value):
+    if type(value) is not list or not value or set(map(type, value)) != _INT or min(value) < 0:
         raise _Bad(f"a shape (a list of whole numbers), got {value!r}")
     return value
 
 
-def _cells(row: Any, width: int) -> list:
-    if type(row) is not list or len(row) != width:
-        raise _Bad("a rectangular matrix (rows of equal length)")
-    if all(type(v) is int for v in row):
-        return row
-    return [_number(v) for v in row]
+_LIST = {list}
+_NUMBERS = {int, str}
+
+
+def _normalised(values: list) -> list:
+    return [v if type(v) is int else _number(v) for v in values]
 
 
 def _matrix(value: Any) -> list:
-    """A rectangular H × W or H × W × C matrix of numbers, normalised."""
+    """A rectangular H × W or H × W × C matrix of numbers, normalised. The checks run over whole rows at a
+    time (a large key holds hundreds of thousands of rows)."""
     if type(value) is not list or not value or type(value[0]) is not list or not value[0]:
         raise _Bad(f"a matrix (rows of numbers), got {value!r}")
-    width = len(value[0])
-    if type(value[0][0]) is not list:
-        return [_cells(row, width) for row in value]
+    if set(map(type, value)) != _LIST or set(map(len, value)) != {len(value[0])}:
+        raise _Bad("a rectangular matrix (rows of equal length)")
+    kinds = set(map(type, chain.from_iterable(value)))
+    if kinds == _INT:
+        return value
+    if kinds <= _NUMBERS:
+        return [_normalised(row) for row in value]
+    if kinds != _LIST:
+        raise _Bad(f"a matrix of numbers, got {value!r}")
     depth = len(value[0][0])
-    if not depth:
-        raise _Bad("a matrix with at least one channel")
-    out = []
-    for row in value:
-        if type(row) is not list or len(row) != width:
-            raise _Bad("a rectangular matrix (rows of equal length)")
-        out.append([_cells(cell, depth) for cell in row])
-    return out
+    if not depth or set(map(len, chain.from_iterable(value))) != {depth}:
+        raise _Bad("a rectangular matrix (every cell with the same channels)")
+    kinds = set(map(type, chain.from_iterable(chain.from_iterable(value))))
+    if kinds == _INT:
+        return value
+    if kinds <= _NUMBERS:
+        return [[_normalised(cell) for cell in row] for row in value]
+    raise _Bad(f"a matrix of numbers, got {value!r}")
 
 
 def _table(value: Any) -> dict[str, Any]:
@@ -470,9 +481,12 @@ def _kind(value: Any) -> AnswerKind:
 
 
 def _texts(value: Any, what: str) -> tuple[str, ...]:
-    if type(value) is not list or not all(type(s) is str for s in value):
+    if type(value) is not list or not set(map(type, value)) <= _STR:
         raise _Bad(f"a {what!r} list of texts")
     return tuple(value)
+
+
+_STR = {str}
 
 
 def _points(value: Any) -> int | Fraction:
@@ -609,24 +623,26 @@ def _students_v2(data: Mapping[str, Any], where: str) -> tuple[dict[str, Student
     shared_data, students_data = data.get("shared"), data.get("students")
     # One Question per (number, problem), shared by the students who have it: by number, then problem id.
     questions: list[dict[str, Question]] = [{} for _ in points]
+    numbers = range(1, len(points) + 1)
 
     def variant(pids: Any, who: str) -> dict[int, Question]:
         if type(pids) is not list or not pids:
             raise _fail(where, f"{who}: needs a non-empty 'problems' list")
         if len(pids) > len(points):
             raise _fail(where, f"{who}: has {len(pids)} questions but 'points' lists {len(points)}")
-        out = {}
-        n = 0
-        for pid, made in zip(pids, questions):
-            n += 1
-            q = made.get(pid) if type(pid) is str else None
-            if q is None:
-                problem = problems.get(pid) if type(pid) is str else None
-                if problem is None:
-                    raise _fail(where, f"{who}, question {n}: problem {pid!r} is not in the 'problems' table")
-                q = made[pid] = Question(n, points[n - 1], problem)
-            out[n] = q
-        return out
+        try:  # the usual case: every question already made for an earlier student
+            found = [made[pid] for pid, made in zip(pids, questions)]
+        except (KeyError, TypeError):
+            found = []
+            for n, (pid, made) in enumerate(zip(pids, questions), 1):
+                q = made.get(pid) if type(pid) is str else None
+                if q is None:
+                    problem = problems.get(pid) if type(pid) is str else None
+                    if problem is None:
+                        raise _fail(where, f"{who}, question {n}: problem {pid!r} is not in the 'problems' table") from None
+                    q = made[pid] = Question(n, points[n - 1], problem)
+                found.append(q)
+        return dict(zip(numbers, found))
 
     if shared_data is not None:
         if students_data is not None:

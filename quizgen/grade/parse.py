@@ -111,6 +111,10 @@ _PLAIN = re.compile(r"([+-]?) ?(\d+(?:[ ,.'_]\d+)*|[.,]\d+)(?:[eE]([+-]?\d{1,3})
 _SEPARATOR = re.compile(r"([ ,.'_])")
 
 
+_POINT_DECIMAL = re.compile(r"(-?)(\d{1,30})\.(\d{1,30})\Z", re.ASCII)  # 3.375, -0.5
+_COMMA_THOUSANDS = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+\Z", re.ASCII)  # 43,706 (an integer answer's)
+
+
 def read_number(text: str, integer_hint: bool = True) -> tuple[Fraction | int, bool]:
     """A number typed in a cell -> (exact value, typed as a decimal?).
 
@@ -119,6 +123,16 @@ def read_number(text: str, integer_hint: bool = True) -> tuple[Fraction | int, b
     """
     if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
         return int(text), False
+    # The two commonest other spellings, read directly (the rules below read them the same way).
+    m = _POINT_DECIMAL.match(text)
+    if m:
+        sign, whole, fraction = m.groups()
+        value = Fraction(int(whole + fraction), 10 ** len(fraction))
+        if sign:
+            value = -value
+        return (value.numerator if value.denominator == 1 else value), True
+    if integer_hint and _COMMA_THOUSANDS.match(text):
+        return int(text.replace(",", "")), False
     s = _SPACES.sub(" ", clean(text))
     if _INT.match(s):
         return int(s), False
@@ -495,6 +509,12 @@ def _grid(s: str) -> tuple[list, tuple[int, ...]] | None:
     return rows, (len(rows), width)
 
 
+def _matrix_shape(expected: Any) -> tuple[int, ...] | None:
+    """The shape of an expected matrix answer, or None when it is not one (nothing to lay an answer out by)."""
+    shape = first_shape(expected) if isinstance(expected, list) else None
+    return shape if shape is not None and 2 <= len(shape) <= 3 else None
+
+
 def read_matrix(text: str, expected: Any = None) -> Reading:
     """A matrix typed in a cell -> Reading with nested lists (rows, columns[, channels]).
 
@@ -508,9 +528,7 @@ def read_matrix(text: str, expected: Any = None) -> Reading:
         s = re.sub(r"[ ]*/[ ]*", "/", s)
     if "\n" in s:
         s = re.sub(r" *\n *", "\n", s)
-    expected_shape = first_shape(expected) if isinstance(expected, list) else None
-    if expected_shape is not None and not 2 <= len(expected_shape) <= 3:
-        expected_shape = None  # not a matrix: nothing to lay the answer out by
+    expected_shape = _matrix_shape(expected)
     first_error: AnswerSyntaxError | None = None
     decimals_possible = "." in s or "e" in s or "E" in s
     candidates = []
@@ -573,8 +591,14 @@ def _table_rows(s: str) -> list[str]:
     return [r.strip() for r in _ROW_BREAK.split(s) if r.strip()]
 
 
+_PLAIN_ROW = re.compile(r"\((\d{1,9}(?:, \d{1,9}){0,7}),?\) (\d{1,60})\Z", re.ASCII)
+
+
 def _row(line: str) -> tuple[list[int] | None, JsonNumber]:
     """One table row -> (output shape, params); (None, n) for a bare number."""
+    m = _PLAIN_ROW.match(line)
+    if m:  # '(26, 26, 8) 80', as a tuple prints: read directly (the general rules agree)
+        return [int(d) for d in m.group(1).split(", ")], int(m.group(2))
     m = _BRACKET_SHAPE.search(line)
     if m:
         return read_shape(m.group(1)), _params(line[m.end():], line)
@@ -640,6 +664,16 @@ def read_table(text: str) -> Reading:
 
 
 # --- by kind -------------------------------------------------------------------------------------------------
+
+
+def reading_context(kind: AnswerKind, expected: Any) -> Any:
+    """All that :func:`parse_answer` looks at in the expected answer: two expected answers with the same
+    context read any text alike (a number: whether the answer is an integer; a matrix: its shape)."""
+    if kind is AnswerKind.NUMBER:
+        return not isinstance(expected, str)
+    if kind is AnswerKind.MATRIX:
+        return _matrix_shape(expected)
+    return None
 
 
 def parse_answer(text: str, kind: AnswerKind, expected: Any = None) -> Reading:

@@ -111,40 +111,60 @@ class GradeReport:
         return lines
 
     def _per_question(self) -> list[str]:
-        by_number: dict[int, list[Mark]] = {}
-        for r in self.results:
-            for m in r.marks:
-                marks = by_number.get(m[0])
-                if marks is None:
-                    by_number[m[0]] = [m]
-                else:
-                    marks.append(m)
+        by_number: dict[int, Sequence[Mark]] = {}
+        count = self.key.questions
+        if all(len(r.marks) == count and r.marks[-1][0] == count for r in self.results):
+            # Every student has questions 1 … count, in order: the columns of the marks are the questions.
+            by_number = dict(zip(range(1, count + 1), zip(*(r.marks for r in self.results))))
+        else:
+            for r in self.results:
+                for m in r.marks:
+                    by_number.setdefault(m[0], []).append(m)  # type: ignore[attr-defined]
         shown: dict[int, str] = {}  # id(read) -> text; the grader shares one reading per typed answer
-        wrong_status, partial = Status.WRONG, Status.PARTIAL
+        wrong_or_partial = (Status.WRONG, Status.PARTIAL)
         lines = []
         for number in sorted(by_number):
             marks = by_number[number]
-            mean = exact_sum(map(_score, marks)) / len(marks)
-            points = exact_sum(map(_points, marks)) / len(marks)
-            counts = Counter(map(_status, marks))
+            # The grader shares one Mark among the students who typed the same answer: count each distinct
+            # mark once, weighted by how many students have it (in order of first appearance, so ties among
+            # the most common answers and mistakes fall as they would mark by mark).
+            times = Counter(map(id, marks))
+            score_sum: list = [0]  # the ints, then the Fractions (added at the end, over one denominator)
+            points_sum: list = [0]
+            counts: Counter[Status] = Counter()
+            mistakes: Counter[str] = Counter()
+            wrong: Counter[str] = Counter()
+            named: dict[str, str] = {}
+            for key, m in dict(zip(map(id, marks), marks)).items():
+                n = times[key]
+                _, points, score, status, _, read, _, names, _ = m
+                if type(score) is int:
+                    score_sum[0] += score * n
+                else:
+                    score_sum.append(score * n)
+                if type(points) is int:
+                    points_sum[0] += points * n
+                else:
+                    points_sum.append(points * n)
+                counts[status] += n
+                for name in names:
+                    mistakes[name] += n
+                if status in wrong_or_partial:
+                    text_ = shown.get(id(read))
+                    if text_ is None:
+                        text_ = shown[id(read)] = short(compact(read))
+                    wrong[text_] += n
+                    if names:
+                        named.setdefault(text_, names[0])
+            mean = exact_sum(score_sum) / len(marks)
+            points = exact_sum(points_sum) / len(marks)
             lines.append(
                 f"  q{number}: mean {fmt_points(mean)} / {fmt_points(points)}; {counts[Status.CORRECT]} right, "
                 f"{counts[Status.PARTIAL]} partly right, {counts[Status.WRONG]} wrong, {counts[Status.BLANK]} blank, "
                 f"{counts[Status.UNREADABLE]} unreadable"
             )
-            mistakes = Counter(chain.from_iterable(map(_names, marks)))
             if mistakes:
                 lines.append("      mistakes: " + ", ".join(f"{name} ×{c}" for name, c in mistakes.most_common(TOP_WRONG)))
-            wrong: Counter[str] = Counter()
-            named: dict[str, str] = {}
-            for m in marks:
-                if m[3] is wrong_status or m[3] is partial:
-                    text_ = shown.get(id(m.read))
-                    if text_ is None:
-                        text_ = shown[id(m.read)] = short(compact(m.read))
-                    wrong[text_] += 1
-                    if m.mistakes:
-                        named.setdefault(text_, m.mistakes[0])
             common = [(a, c) for a, c in wrong.most_common(TOP_WRONG) if c > 1]
             if common:
                 lines.append(
@@ -155,6 +175,7 @@ class GradeReport:
 
 
 _points, _score, _status, _names = itemgetter(1), itemgetter(2), itemgetter(3), itemgetter(7)  # Mark fields
+_INT = {int}
 
 
 def exact_sum(values: Iterable[int | Fraction]) -> Fraction:
@@ -188,8 +209,10 @@ def fmt_percent(total: Any, possible: Any) -> str:
     """total / possible as a percentage, formatted like :func:`fmt_points`."""
     if not possible:
         return "0"
-    if type(total) is int and type(possible) is int:
-        return _fmt_ratio(100 * total, possible)
+    if type(possible) is int and (type(total) is int or type(total) is Fraction):
+        if type(total) is int:
+            return _fmt_ratio(100 * total, possible)
+        return _fmt_ratio(100 * total.numerator, total.denominator * possible)
     return fmt_points(Fraction(100) * total / possible)
 
 
@@ -276,13 +299,18 @@ def _plural(points: Any) -> str:
 class FeedbackWriter:
     """Feedback pages in Markdown: per question the points, what was typed and why it scored what it did;
     for a question not fully right also the right answer, the diagnosed mistakes and the worked solution.
-    Each question's heading and each problem's right answer and solution are formatted once and shared by
-    every student who had them."""
+
+    Each problem's right answer and solution are formatted once, and so is each question's section for a
+    given mark: the grader gives students who typed the same answer to the same question one shared Mark
+    (up to SECTIONS remembered sections)."""
+
+    SECTIONS = 250_000
 
     def __init__(self, title: str) -> None:
         self.title = title
         self._blocks: dict[ProblemKey, tuple[str, str]] = {}
         self._heads: dict[Question, tuple[str, str]] = {}
+        self._sections: dict[int, tuple[Mark, Question, str]] = {}  # id(mark) -> the mark, its question, its text
 
     def _problem(self, p: ProblemKey) -> tuple[str, str]:
         block = self._blocks.get(p)
@@ -298,10 +326,23 @@ class FeedbackWriter:
         head = self._heads.get(q)
         if head is None:
             title = f" — {q.problem.title}" if q.problem.title else ""
-            points = q.points
-            shown = str(points) if type(points) is int else fmt_points(points)
-            head = self._heads[q] = (f"## Question {q.number}{title}\n\n", f" / {shown} {_plural(points)}: ")
+            head = self._heads[q] = (f"## Question {q.number}{title}\n\n", f" / {fmt_points(q.points)} {_plural(q.points)}: ")
         return head
+
+    def section(self, q: Question, mark: Mark) -> str:
+        """One question of a page: heading, score, the answer as typed and, unless it is simply right, the
+        right answer, the diagnosis and the worked solution."""
+        head, of_points = self._heads.get(q) or self._head(q)
+        _, _, score, status, typed, _, detail, names, feedback = mark
+        text = f"{head}{str(score) if type(score) is int else fmt_points(score)}{of_points}{detail}\n\n"
+        if typed and not typed.isspace():
+            text += f"Your answer:\n\n{codeblock(typed)}\n\n"
+        if status is Status.CORRECT and detail == "right":
+            return text  # a right answer needs no solution: the page stays about what went wrong
+        answer, solution = self._blocks.get(q.problem) or self._problem(q.problem)
+        if names:
+            answer += "".join(f"Diagnosis — *{name}*: {sentence}\n\n" for name, sentence in zip(names, feedback))
+        return text + answer + solution
 
     def page(self, result: StudentResult) -> str:
         total, possible = result.total, result.possible
@@ -311,25 +352,17 @@ class FeedbackWriter:
         ]
         add = parts.append
         questions = result.key.questions
-        heads, blocks = self._heads, self._blocks
-        correct = Status.CORRECT
-        for number, _, score, status, typed, _, detail, names, feedback in result.marks:
-            q = questions[number]
-            head, of_points = heads.get(q) or self._head(q)
-            shown = str(score) if type(score) is int else fmt_points(score)
-            if not typed or typed.isspace():
-                add(f"{head}{shown}{of_points}{detail}\n\n")
-            elif "```" in typed:
-                add(f"{head}{shown}{of_points}{detail}\n\nYour answer:\n\n{codeblock(typed)}\n\n")
-            else:
-                add(f"{head}{shown}{of_points}{detail}\n\nYour answer:\n\n```\n{typed.strip()}\n```\n\n")
-            if status is correct and detail == "right":
-                continue  # a right answer needs no solution: the page stays about what went wrong
-            answer, solution = blocks.get(q.problem) or self._problem(q.problem)
-            add(answer)
-            for name, sentence in zip(names, feedback):
-                add(f"Diagnosis — *{name}*: {sentence}\n\n")
-            add(solution)
+        sections = self._sections
+        for mark in result.marks:
+            q = questions[mark[0]]
+            known = sections.get(id(mark))
+            if known is not None and known[0] is mark and known[1] is q:
+                add(known[2])
+                continue
+            text = self.section(q, mark)
+            if len(sections) < self.SECTIONS:
+                sections[id(mark)] = (mark, q, text)  # holding the mark keeps its id from being reused
+            add(text)
         return "".join(parts)
 
 
@@ -411,14 +444,21 @@ def write_outputs(report: GradeReport) -> None:
 def _grade_rows(results: Sequence[StudentResult], numbers: Sequence[int]) -> Iterator[list[str]]:
     count = len(numbers)
     for r in results:
-        marks = r.marks
-        row = [r.id, r.key.name]
-        if marks and marks[-1].number == len(marks) <= count and numbers[0] == 1:
+        marks, total, student = r.marks, r.total, r.key
+        if marks and marks[-1][0] == len(marks) <= count and numbers[0] == 1:
             # questions 1 … k (k <= count; marks are in question order): the scores are the cells, in order
-            row += [str(m.score) if type(m.score) is int else fmt_points(m.score) for m in marks]
-            row += [""] * (count - len(marks))
+            row = [student.id, student.name]
+            scores = list(map(_score, marks))
+            row += map(str, scores)
+            if set(map(type, scores)) != _INT:  # partial credit: a Fraction, shown with two decimals at most
+                for i, score in enumerate(scores, 2):
+                    if type(score) is not int:
+                        row[i] = fmt_points(score)
+            if len(marks) < count:
+                row += [""] * (count - len(marks))
         else:
             scores = {m.number: fmt_points(m.score) for m in marks}
-            row += [scores.get(n, "") for n in numbers]
-        row += [fmt_points(r.total), fmt_percent(r.total, r.possible)]
+            row = [student.id, student.name, *(scores.get(n, "") for n in numbers)]
+        row.append(str(total) if type(total) is int else fmt_points(total))
+        row.append(fmt_percent(total, student.total_points))
         yield row

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from quizgen.grade.key import MistakeKey, ProblemKey, Question, question_from_record
-from quizgen.grade.parse import AnswerSyntaxError, Reading, parse_answer
+from quizgen.grade.parse import AnswerSyntaxError, Reading, parse_answer, reading_context
 from quizgen.problem import AnswerKind
 
 DEFAULT_TOLERANCE = Fraction(1, 200)  # a decimal within 0.005 of a fraction answer: the value to 2 decimals
@@ -100,10 +100,11 @@ Judgement = tuple  # (credit, detail, the diagnosed mistakes)
 class _Target:
     """How one problem's answers are compared; one subclass per answer kind."""
 
-    __slots__ = ("answer", "mistakes")
+    __slots__ = ("answer", "context", "mistakes")
 
     def __init__(self, problem: ProblemKey) -> None:
         self.answer = problem.answer
+        self.context = reading_context(problem.kind, problem.answer)
 
     def judge(self, reading: Reading, tolerance: Fraction, tol_text: str) -> Judgement:
         raise NotImplementedError
@@ -255,22 +256,25 @@ def target(problem: ProblemKey) -> _Target:
 # --- the grader --------------------------------------------------------------------------------------------------
 
 Judged = tuple  # (credit, status, read, detail, mistake names, feedback sentences); credit 0, 1 or a Fraction
-_new = tuple.__new__  # builds a Mark without the generated __new__: the grader makes hundreds of thousands
 
 
 class Grader:
-    """Grades answers with one tolerance, remembering each (problem, typed text) it has judged: students
-    who share a problem (a quiz everyone takes, a pinned section) often type the very same answer, and
-    parsing dominates the cost."""
+    """Grades answers with one tolerance. It remembers what it has judged: each (problem, typed text) is
+    parsed and compared once, and each (question, typed text) gives one Mark, shared by every student who
+    typed that answer to that question — in a quiz everyone takes (or a section whose problem is pinned)
+    many type the very same answer, and parsing dominates the cost. Marks are immutable, so sharing them
+    is safe."""
 
-    MEMORY = 500_000  # remembered judgements at most
+    MEMORY = 500_000  # remembered judgements, and remembered marks, at most
 
     def __init__(self, tolerance: Fraction = DEFAULT_TOLERANCE) -> None:
         self.tolerance = tolerance
         self._tol_text = f"{float(tolerance):g}"
-        self._seen: dict[ProblemKey, dict[str, Judged]] = {}  # problem -> typed text -> judgement
+        self._seen: dict[tuple[ProblemKey, str], Judged] = {}
+        self._marks: dict[Question, dict[str | None, Mark]] = {}  # question -> typed text -> its mark
         self._remembered = 0
         self._targets: dict[ProblemKey, _Target] = {}
+        self._readings: dict[tuple[AnswerKind, Any, str], Reading | AnswerSyntaxError] = {}
 
     def mark(self, question: Question | Mapping[str, Any], typed: str | None) -> Mark:
         if type(question) is not Question:
@@ -281,54 +285,70 @@ class Grader:
     def grade(self, questions: Mapping[int, Question], answers: Mapping[int, str]) -> tuple[tuple[Mark, ...], int | Fraction]:
         """Marks for a variant's questions (by number) given the typed answers by number (a missing one is
         blank), and their total."""
-        seen = self._seen
+        remembered = self._marks
         typed_for = answers.get
-        blank = Status.BLANK
         marks = []
         add = marks.append
         whole = 0
         parts = None
         for number, question in questions.items():
             typed = typed_for(number)
-            points = question.points
-            if not typed or typed.isspace():
-                add(_new(Mark, (number, points, 0, blank, typed or "", None, "no answer", (), ())))
-                continue
-            problem = question.problem
-            judgements = seen.get(problem)
-            judged = judgements.get(typed) if judgements is not None else None
-            if judged is None:
-                judged = self._judge(problem, typed)
+            known = remembered.get(question)
+            mark = known.get(typed) if known is not None else None
+            if mark is None:
+                mark = self._mark(question, typed)
                 if self._remembered < self.MEMORY:
                     self._remembered += 1
-                    if judgements is None:
-                        seen[problem] = {typed: judged}
+                    if known is None:
+                        remembered[question] = {typed: mark}
                     else:
-                        judgements[typed] = judged
-            credit, status, read, detail, names, feedback = judged
-            if type(credit) is int:
-                score = points if credit else 0
-            else:
-                score = points * credit
-                if score.denominator == 1:
-                    score = score.numerator
+                        known[typed] = mark
+            add(mark)
+            score = mark[2]
             if type(score) is int:
                 whole += score
             elif parts is None:
                 parts = [score]
             else:
                 parts.append(score)
-            add(_new(Mark, (number, points, score, status, typed, read, detail, names, feedback)))
         return tuple(marks), (whole if parts is None else whole + fraction_sum(parts))
 
+    def _mark(self, question: Question, typed: str | None) -> Mark:
+        points = question.points
+        if not typed or typed.isspace():
+            return Mark(question.number, points, 0, Status.BLANK, typed or "", None, "no answer")
+        problem = question.problem
+        judged = self._seen.get((problem, typed))
+        if judged is None:
+            judged = self._judge(problem, typed)
+            if len(self._seen) < self.MEMORY:
+                self._seen[problem, typed] = judged
+        credit, status, read, detail, names, feedback = judged
+        if type(credit) is int:
+            score = points if credit else 0
+        else:
+            score = points * credit
+            if score.denominator == 1:
+                score = score.numerator
+        return Mark(question.number, points, score, status, typed, read, detail, names, feedback)
+
     def _judge(self, problem: ProblemKey, typed: str) -> Judged:
-        try:
-            reading = parse_answer(typed, problem.kind, problem.answer)
-        except AnswerSyntaxError as exc:
-            return 0, Status.UNREADABLE, None, f"could not read answer: {exc}", (), ()
         goal = self._targets.get(problem)
         if goal is None:
             goal = self._targets[problem] = target(problem)
+        # The same text reads alike for every problem with the same kind and reading context (a shape, the
+        # number 0, an answer typed for two problems with the same right answer): read it once.
+        key = (problem.kind, goal.context, typed)
+        reading = self._readings.get(key)
+        if reading is None:
+            try:
+                reading = parse_answer(typed, problem.kind, problem.answer)
+            except AnswerSyntaxError as exc:
+                reading = exc
+            if len(self._readings) < self.MEMORY:
+                self._readings[key] = reading
+        if type(reading) is not Reading:
+            return 0, Status.UNREADABLE, None, f"could not read answer: {reading}", (), ()
         credit, detail, found = goal.judge(reading, self.tolerance, self._tol_text)
         if credit == 1:
             return 1, Status.CORRECT, reading.value, detail, (), ()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from operator import itemgetter
 from dataclasses import dataclass, field
 
 from quizgen.errors import did_you_mean
@@ -184,6 +185,8 @@ def _wide(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
     seen: dict[str, int] = {}
     width = len(sheet.header)
     columns = list(layout.questions.items())
+    numbers = [n for n, _ in columns]
+    cells_of = itemgetter(*(col for _, col in columns))  # the question columns of a full row, in order
     long_rows = 0
     for row, cells in sheet.rows():
         if is_blank(cells):
@@ -205,8 +208,8 @@ def _wide(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
         if sid in seen:
             yield reject(f"duplicate ID {typed.strip()!r}: row {seen[sid]} was graded for this student")
             continue
-        if len(cells) >= width:
-            answers = {n: cells[col] for n, col in columns}
+        if len(cells) >= width and len(columns) > 1:
+            answers = dict(zip(numbers, cells_of(cells)))
         else:
             answers = {n: _cell(cells, col) for n, col in columns}
         questions = student.questions
