@@ -77,7 +77,8 @@ def topics(show_params: bool) -> None:
 @click.option("--solutions/--no-solutions", default=None, help="Include the answer key and worked solutions (default: yes; with --roster: no).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True), help="Folder of templates that override the shipped ones by name.")
 @click.option("--moodle-type", help="With --format moodle: numerical (default) or multichoice, for numeric answers.")
-def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutions, templates_dir, moodle_type) -> None:
+@click.option("--key", "key", type=click.Path(dir_okay=False), help="Also write an answer key (key.json) for `quizgen grade`; everyone takes this one quiz.")
+def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutions, templates_dir, moodle_type, key) -> None:
     """Make a quiz with its answer key."""
     from quizgen.make import make_quiz, make_roster_quizzes, parse_params
 
@@ -85,7 +86,7 @@ def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutio
         report = make_roster_quizzes(
             roster=roster, out=out, topic=topic, bank=bank, count=count, seed=seed, difficulty=difficulty,
             params=parse_params(params) or None, fmt=fmt, solutions=bool(solutions), templates_dir=templates_dir,
-            moodle_type=moodle_type,
+            moodle_type=moodle_type, key=key,
         )
         click.echo(report.summary(), err=True)
         return
@@ -101,14 +102,17 @@ def make(topic, bank, count, seed, difficulty, params, fmt, out, roster, solutio
         solutions=solutions is not False,
         templates_dir=templates_dir,
         moodle_type=moodle_type,
+        key=key,
     )
     if out:
         click.echo(f"wrote {out}: {spec.count} problems, seed {spec.seed}", err=True)
+    if key:
+        click.echo(f"wrote the answer key {key}: grade with `quizgen grade ANSWERS.csv --key {key}`", err=True)
 
 
 @main.command()
 @click.argument("answers", type=click.Path(dir_okay=False))
-@click.option("--key", "-k", required=True, type=click.Path(dir_okay=False), help="The key.json written by `make --roster`.")
+@click.option("--key", "-k", required=True, type=click.Path(dir_okay=False), help="The key.json written by `make --roster` or `make --key`.")
 @click.option("--out", "-o", default="results", show_default=True, type=click.Path(file_okay=False), help="Folder for grades, feedback and rejected rows.")
 @click.option("--tolerance", default="0.005", show_default=True, help="How far a decimal may be from a fraction answer.")
 def grade(answers, key, out, tolerance) -> None:

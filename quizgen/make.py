@@ -77,14 +77,29 @@ def make_quiz(
     out: str | Path | None = None,
     solutions: bool = True,
     templates_dir: str | None = None,
+    key: str | Path | None = None,
     **options: Any,
 ) -> QuizSpec:
-    """Make one quiz and write it to ``out`` (stdout when None); returns the spec it used."""
+    """Make one quiz and write it to ``out`` (stdout when None); returns the spec it used. With ``key``, also
+    write an answer key for grading the quiz, which everyone takes in this one variant."""
     check_format(fmt)
     if out is not None and Path(out).is_dir():
         raise UserError(f"{out}: --out is a folder; give a file name (a folder goes with --roster)")
+    if key is not None:
+        if Path(key).is_dir():
+            raise UserError(f"{key}: --key is a folder; give a file name such as key.json")
+        if out is not None and str(out) != "-" and Path(key).resolve() == Path(out).resolve():
+            raise UserError(f"{key}: --key and --out are the same file; the key needs a file of its own")
     spec = build_spec(topic=topic, bank=bank, count=count, seed=seed, difficulty=difficulty, params=params)
-    emit(render(spec, iter_items(spec), fmt, solutions=solutions, templates_dir=templates_dir, **options), out)
+    if key is None:
+        emit(render(spec, iter_items(spec), fmt, solutions=solutions, templates_dir=templates_dir, **options), out)
+        return spec
+    from quizgen.grade.key import write_shared_key
+
+    items = list(iter_items(spec))
+    emit(render(spec, items, fmt, solutions=solutions, templates_dir=templates_dir, **options), out)
+    document = None if out is None or str(out) == "-" else str(out)
+    write_shared_key(key, spec, items, fmt, document)  # after the quiz: a key exists only when its quiz does
     return spec
 
 
@@ -101,13 +116,16 @@ def make_roster_quizzes(
     fmt: str = "markdown",
     solutions: bool = False,
     templates_dir: str | None = None,
+    key: str | Path | None = None,
     **options: Any,
 ):
     """One variant per student of a roster, with the answer key and an answer sheet, in the folder ``out``
     (see :mod:`quizgen.roster`); returns what was written."""
-    from quizgen.roster import make_variants, read_roster
+    from quizgen.roster import KEY_FILE, make_variants, read_roster
 
     check_format(fmt)
+    if key is not None:
+        raise UserError(f"--key goes without --roster: with --roster the answer key is written to OUT/{KEY_FILE}")
     if out is None or str(out) == "-":
         raise UserError("--roster writes one file per student: give a folder with --out, e.g. --out exams/")
     students = read_roster(roster)

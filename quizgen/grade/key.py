@@ -208,6 +208,17 @@ class KeyBuilder:
         yield "\n}}\n"
 
 
+def write_shared_key(path: str | Path, spec: QuizSpec, items: Sequence[QuizItem], fmt: str, document: str | None) -> Path:
+    """The key for a quiz everyone takes in the same variant (``make --key``): ``document`` is where the quiz
+    itself went (None for stdout)."""
+    from quizgen.output import write_atomic
+
+    builder = KeyBuilder()
+    builder.add_shared(document, items)
+    write_atomic(path, builder.chunks(spec, fmt))
+    return Path(path)
+
+
 # --- file names of the variants and the feedback ----------------------------------------------------------------------------------------------
 
 
