@@ -121,10 +121,13 @@ def grade(answers, key, out, tolerance) -> None:
 
     from quizgen.grade import grade_files, parse_tolerance
 
+    # Millions of small objects (the key, every mark) live until the process ends: the collector stays paused
+    # while they are made, and then they are frozen, so that it does not scan them all when it resumes, in
+    # the summary and once more at exit (a second or so for a large class).
+    gc.disable()
     report = grade_files(answers, key, out, tolerance=parse_tolerance(tolerance))
-    # Millions of small objects (the key, every mark) live until the process ends: freezing them keeps the
-    # cyclic collector from scanning them all again, in the summary and once more at exit (a second or so).
     gc.freeze()
+    gc.enable()
     click.echo("\n".join(report.summary()))
 
 

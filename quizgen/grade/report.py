@@ -218,13 +218,12 @@ def fmt_percent(total: Any, possible: Any) -> str:
 
 @lru_cache(maxsize=4096)
 def _fmt_ratio(numerator: int, denominator: int) -> str:
-    """numerator / denominator with two decimals at most, rounded half up (cached by two ints: hashing a
-    Fraction costs more than formatting it)."""
-    value = Fraction(numerator, denominator)
-    if value.denominator == 1:
-        return str(value.numerator)
-    sign = "-" if value < 0 else ""
-    hundredths = math.floor(abs(value) * 100 + Fraction(1, 2))
+    """numerator / denominator (denominator > 0) with two decimals at most, rounded half up — in integers,
+    and cached by the two ints (hashing a Fraction costs more than formatting it)."""
+    if numerator % denominator == 0:
+        return str(numerator // denominator)
+    sign = "-" if numerator < 0 else ""
+    hundredths = (200 * abs(numerator) + denominator) // (2 * denominator)  # ⌊|n/d| · 100 + 1/2⌋
     return f"{sign}{hundredths // 100}.{hundredths % 100:02d}".rstrip("0").rstrip(".")
 
 
