@@ -244,3 +244,69 @@ def test_any_integer_with_thousands_separators_reads_back(n):
     for sep in (",", " ", "\u202f", "'"):
         text = f"{n:,}".replace(",", sep)
         assert read_number(text, True) == (n, False)
+
+
+# --- the shortcuts for common spellings read exactly as the general rules do ------------------------------------
+
+from quizgen.grade import parse as parse_module  # noqa: E402
+
+
+def _outcome(fn, *args):
+    try:
+        return ("value", fn(*args))
+    except AnswerSyntaxError as exc:
+        return ("error", str(exc))
+
+
+SHAPE_TEXT = st.text(alphabet="0123456789 ,xX*()[];None\t", max_size=24) | st.lists(
+    st.integers(0, 10**10), min_size=1, max_size=9
+).map(lambda dims: st_join(dims))
+
+
+def st_join(dims):
+    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=SHAPE_TEXT)
+def test_the_shape_shortcut_agrees_with_the_rules(text):
+    assert _outcome(read_shape, text) == _outcome(parse_module._shape_by_rules, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet="0123456789.,-+ '/e", max_size=16), hint=st.booleans())
+def test_the_number_shortcuts_agree_with_the_rules(text, hint):
+    assert _outcome(read_number, text, hint) == _outcome(parse_module._number_by_rules, text, hint)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet="0123456789 ,()[]None", max_size=30) | st.tuples(
+    st.lists(st.integers(0, 10**10), min_size=1, max_size=9), st.integers(0, 10**12)
+).map(lambda t: f"{st_join(t[0])} {t[1]}"))
+def test_the_table_row_shortcut_agrees_with_the_rules(text):
+    assert _outcome(parse_module._row, text) == _outcome(parse_module._row_by_rules, text)
+
+
+MATRIX_TEXT = st.text(alphabet="0123456789-/., []\n", max_size=40) | st.lists(
+    st.lists(st.sampled_from(["1", "-2", "7/2", "0.5", "x", "", "1e2"]), min_size=1, max_size=3), min_size=1, max_size=3
+).map(lambda rows: "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]")
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=MATRIX_TEXT | MATRIX_TEXT.map(lambda t: "[" + t + ", " + t + "]"))
+def test_the_bracketed_matrix_shortcut_agrees_with_the_tokenizer(text):
+    grid = parse_module._grid(text)
+    if grid is not None:
+        tree = parse_module._bracketed(text)
+        assert grid == (tree, parse_module._shape_of(tree))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[[6, 4], [4, 4]]", "[[6 4]\n [4 4]]", "[[1,2,3]]", "[[7/2, -1], [0.5, 1e2]]", "[[6, 4] [4, 4]]",
+     "[[[1, 5], [2, 6]], [[3, 7], [4, 8]]]", "[[[1 5] [2 6]] [[3 7] [4 8]]]"],
+)
+def test_the_bracketed_matrix_shortcut_reads_the_usual_spellings(text):
+    grid = parse_module._grid(text)
+    tree = parse_module._bracketed(text)
+    assert grid is not None and grid == (tree, parse_module._shape_of(tree))

@@ -133,6 +133,11 @@ def read_number(text: str, integer_hint: bool = True) -> tuple[Fraction | int, b
         return (value.numerator if value.denominator == 1 else value), True
     if integer_hint and _COMMA_THOUSANDS.match(text):
         return int(text.replace(",", "")), False
+    return _number_by_rules(text, integer_hint)
+
+
+def _number_by_rules(text: str, integer_hint: bool) -> tuple[Fraction | int, bool]:
+    """:func:`read_number` without its shortcuts for the commonest spellings."""
     s = _SPACES.sub(" ", clean(text))
     if _INT.match(s):
         return int(s), False
@@ -241,6 +246,11 @@ def read_shape(text: str) -> list[int]:
     A leading None (Keras's batch axis, as model.summary() prints it) is dropped; '(10,)' is a 1-D shape."""
     if _SIMPLE_SHAPE.match(text) and (text[0] in "([") == (text[-1] in ")]"):
         return [int(d) for d in _DIGIT_RUNS.findall(text)]
+    return _shape_by_rules(text)
+
+
+def _shape_by_rules(text: str) -> list[int]:
+    """:func:`read_shape` without its shortcut for the usual spellings."""
     s = _strip_brackets(re.sub(r"\s+", " ", clean(text)))
     if not s:
         raise AnswerSyntaxError("no shape given")
@@ -599,6 +609,11 @@ def _row(line: str) -> tuple[list[int] | None, JsonNumber]:
     m = _PLAIN_ROW.match(line)
     if m:  # '(26, 26, 8) 80', as a tuple prints: read directly (the general rules agree)
         return [int(d) for d in m.group(1).split(", ")], int(m.group(2))
+    return _row_by_rules(line)
+
+
+def _row_by_rules(line: str) -> tuple[list[int] | None, JsonNumber]:
+    """:func:`_row` without its shortcut for rows written as a tuple prints."""
     m = _BRACKET_SHAPE.search(line)
     if m:
         return read_shape(m.group(1)), _params(line[m.end():], line)
