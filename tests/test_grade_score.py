@@ -224,3 +224,32 @@ def test_a_table_mistake_is_stored_as_the_rows_it_changes():
         assert None in stored["rows"]
     read_back = key_question(p)
     assert [m["answer"] for m in read_back["mistakes"]] == [answer_to_json(m.answer) for m in p.mistakes]
+
+
+def test_one_grader_reads_the_same_text_per_answer_context():
+    """The grader reads a text once per kind of answer and context; the context (a matrix's shape, whether a
+    number is an integer) still decides ambiguous commas for each question."""
+    grader = Grader()
+    assert grader.mark(question("matrix", [[6, 4], [4, 4]]), "6,4;4,4").status is Status.CORRECT
+    assert grader.mark(question("matrix", [["32/5"], ["22/5"]]), "6,4;4,4").status is Status.CORRECT
+    assert grader.mark(question("number", 43706), "43,706").status is Status.CORRECT
+    assert grader.mark(question("number", "21853/500"), "43,706").status is Status.CORRECT
+    assert grader.mark(question("number", 43706), "43,706").status is Status.CORRECT
+
+
+def test_students_who_type_the_same_answer_share_one_mark():
+    key = read_key_data(json.loads("".join(_builder_chunks())))
+    grader = Grader()
+    q = key.students["s1"].questions[1]
+    a, total_a = grader.grade({1: q}, {1: "6 4; 4 5"})
+    b, total_b = grader.grade({1: q}, {1: "6 4; 4 5"})
+    assert a[0] is b[0] and total_a == total_b == Fraction(3, 2)
+    assert grader.grade({1: q}, {})[0][0].status is Status.BLANK
+
+
+def _builder_chunks():
+    p = generate("pooling", problem_rng(0, "pooling", 0), Difficulty.EASY,
+                 {"mode": "max", "inputs": [[1, 3, 2, 4], [5, 6, 1, 2], [2, 4, 0, 1], [1, 2, 3, 4]], "pool_size": 2})
+    builder = KeyBuilder()
+    builder.add("s1", "", "s1.md", [QuizItem(1, 0, 2, p)])
+    return builder.chunks(QuizSpec("t", 0, (Section("pooling", 1, points=2),)), "markdown")
