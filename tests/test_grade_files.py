@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_grade_helpers import make_class, questions_of, read_csv, typed_forms, write_csv
 
-from quizgen.errors import UserError
+from quizgen.errors import UserError, did_you_mean
 from quizgen.grade import grade_files
 from quizgen.grade import report as report_module
+from quizgen.grade.sheet import Suggestions
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMAT_1 = ROOT / "tests" / "data" / "format-1"  # a key as quizgen wrote them before format 2, answers and results
@@ -534,3 +535,21 @@ def test_outputs_are_independent_of_a_previous_results_folder(tmp_path, exams, k
     grade(tmp_path, exams, HEADER, [["s001", "", *right(key, "s001")]])
     assert [p.name for p in (tmp_path / "results" / "feedback").iterdir()] == ["s001.md"]
     shutil.rmtree(tmp_path / "results")
+
+
+# --- "did you mean" among a large class ----------------------------------------------------------------------
+
+ID_TEXT = st.text(alphabet="sS0129ab._-@ ", min_size=1, max_size=9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids=st.lists(ID_TEXT, min_size=1, max_size=40, unique=True), word=ID_TEXT)
+def test_suggestions_match_did_you_mean(ids, word):
+    assert Suggestions(ids).hint(word) == did_you_mean(word, ids)
+
+
+def test_suggestions_in_a_large_class():
+    ids = [f"s{n:06d}" for n in range(3000)]
+    suggest = Suggestions(ids)
+    for word in ("s00001", "S000123x", "s0000123", "nobody", "s002999"):
+        assert suggest.hint(word) == did_you_mean(word, ids)

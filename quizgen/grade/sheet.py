@@ -10,18 +10,19 @@ Two layouts are recognised from the header:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from operator import itemgetter
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from operator import itemgetter
 
-from quizgen.errors import did_you_mean
 from quizgen.grade.csvio import ID_HEADERS, Sheet, SheetError, find_column, header_key, is_blank, name_columns, row_text
 from quizgen.grade.key import AnswerKey, StudentKey
 
 QUESTION_NAME = re.compile(r"(?:q|question|frage|ex|exercise|problem|item|aufgabe)? ?0*(\d{1,4})\Z")
 QUESTION_HEADERS = ("question", "question number", "q", "item", "problem")
 ANSWER_HEADERS = ("answer", "response", "student answer", "value")
-MAX_SUGGESTIONS = 20  # unknown IDs that get a "did you mean" (each costs a scan of the key)
+MAX_SUGGESTIONS = 20  # unknown IDs that get a "did you mean" (each costs a scan of the class)
 
 
 def question_number(text: str) -> int | None:
@@ -128,6 +129,57 @@ def detect_layout(sheet: Sheet, key: AnswerKey) -> Layout:
     return Layout(id_col, names, questions=dict(sorted(numbered.items())), ignored=ignored)
 
 
+class Suggestions:
+    """"did you mean" for IDs typed in an answers file, among a whole class: the same answer as
+    :func:`quizgen.errors.did_you_mean` (difflib's closest match with a ratio of at least 0.6), found without
+    computing difflib's ratio for every student. Each ID's letters are counted once; a typed ID's upper bound
+    against each (difflib's quick ratio, which its ratio never exceeds) orders the candidates, and the exact
+    ratio is computed only while a candidate's bound can still beat the best so far."""
+
+    CUTOFF = 0.6  # difflib.get_close_matches' default, as did_you_mean uses it
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids = [str(i) for i in ids]
+        self._letters: list[dict[str, int]] | None = None
+
+    def closest(self, word: str) -> str | None:
+        if self._letters is None:
+            self._letters = [dict(Counter(x)) for x in self.ids]
+        wanted = Counter(word).items()
+        size = len(word)
+        cutoff = self.CUTOFF
+        bounded = []
+        for x, letters in zip(self.ids, self._letters):
+            total = len(x) + size
+            if 2.0 * min(len(x), size) / total < cutoff:  # difflib's real_quick_ratio
+                continue
+            shared = 0
+            for letter, n in wanted:
+                have = letters.get(letter)
+                if have:
+                    shared += n if n < have else have
+            bound = 2.0 * shared / total  # difflib's quick_ratio
+            if bound >= cutoff:
+                bounded.append((bound, x))
+        bounded.sort(reverse=True)
+        matcher = SequenceMatcher()
+        matcher.set_seq2(word)
+        best: tuple[float, str] | None = None
+        for bound, x in bounded:
+            if best is not None and bound < best[0]:
+                break  # no candidate left can reach the best ratio
+            matcher.set_seq1(x)
+            score = matcher.ratio()
+            if score >= cutoff and (best is None or (score, x) > best):
+                best = (score, x)
+        return best[1] if best else None
+
+    def hint(self, word: str) -> str:
+        """" (did you mean 'x'?)", or "" when no ID is close."""
+        close = self.closest(word)
+        return f" (did you mean {close!r}?)" if close is not None else ""
+
+
 class _Ids:
     """Resolves typed IDs against the key, with a limited number of "did you mean" suggestions.
 
@@ -139,6 +191,7 @@ class _Ids:
         self.suggested = 0
         self.names = layout.name_cols
         self._shared: dict[str, StudentKey] = {}  # casefolded ID -> student, for a shared key
+        self._suggestions: Suggestions | None = None
 
     def resolve(self, typed: str, cells: list[str]) -> StudentKey | None:
         key = self.key
@@ -163,7 +216,9 @@ class _Ids:
         hint = ""
         if self.suggested < MAX_SUGGESTIONS:
             self.suggested += 1
-            hint = did_you_mean(typed.strip(), self.key.students)
+            if self._suggestions is None:
+                self._suggestions = Suggestions(self.key.students)
+            hint = self._suggestions.hint(typed.strip())
         return f"ID {typed.strip()!r} is not in the key{hint}"
 
 
