@@ -692,7 +692,10 @@ def _students_v1(data: Mapping[str, Any], where: str) -> tuple[dict[str, Student
             or type(problem.get("solution", [])) is not list
         ):
             raise _fail(where, f"problem {pid!r}: needs a 'mistakes' list (each with 'name' and 'answer') and a 'solution' list")
-    records: dict[str, list[ProblemKey]] = {}  # by id: normally one; a hand-edited answer makes another
+    # By problem id, each answer seen as written (kind, answer) with its record: normally one per id, checked
+    # once however many students have it; a hand-edited answer makes another.
+    records: dict[str, list[tuple[Any, Any, ProblemKey]]] = {}
+    made: dict[tuple[int, Any, ProblemKey], Question] = {}  # one Question per (number, points, problem)
     students: dict[str, StudentKey] = {}
     for n, entry in enumerate(students_data, 1):
         sid, name, file = _student_fields(entry, n, where)
@@ -706,30 +709,33 @@ def _students_v1(data: Mapping[str, Any], where: str) -> tuple[dict[str, Student
             number = q.get("number") if type(q) is dict else None
             if type(number) is not int or number < 1 or number in by_number:
                 raise _fail(where, f"{who}: a question without a unique 'number' >= 1")
-            try:
-                kind = _kind(q.get("answer_kind"))
-                answer = check_answer(kind, q.get("answer"))
-            except _Bad:
-                raise _fail(
-                    where, f"{who}, question {number}: needs 'answer_kind' ({', '.join(sorted(KINDS))}) and an 'answer' of that kind"
-                ) from None
-            pid = q.get("problem_id")
-            problem = problems.get(pid) if type(pid) is str else None
-            if problem is None:
-                raise _fail(where, f"{who}, question {number}: problem {q.get('problem_id')!r} is not in the 'problems' table")
-            try:
-                points = _points(q.get("points", 1))
-            except _Bad:
-                raise _fail(where, f"{who}, question {number}: 'points' must be a number >= 0 (got {q.get('points')!r})") from None
-            same = records.setdefault(pid, [])
-            record = next((r for r in same if r.kind is kind and r.answer == answer), None)
+            pid, raw_kind, raw_answer = q.get("problem_id"), q.get("answer_kind"), q.get("answer")
+            same = records.get(pid) if type(pid) is str else None
+            record = next((r for k, a, r in same if k == raw_kind and a == raw_answer), None) if same else None
             if record is None:
+                try:
+                    kind = _kind(raw_kind)
+                    answer = check_answer(kind, raw_answer)
+                except _Bad:
+                    raise _fail(
+                        where, f"{who}, question {number}: needs 'answer_kind' ({', '.join(sorted(KINDS))}) and an 'answer' of that kind"
+                    ) from None
+                problem = problems.get(pid) if type(pid) is str else None
+                if problem is None:
+                    raise _fail(where, f"{who}, question {number}: problem {pid!r} is not in the 'problems' table")
                 try:
                     record = _problem_v1(pid, kind, answer, problem)
                 except _Bad as exc:
                     raise _fail(where, f"problem {pid!r}: needs {exc}") from None
-                same.append(record)
-            by_number[number] = Question(number, points, record)
+                records.setdefault(pid, []).append((raw_kind, raw_answer, record))
+            try:
+                points = _points(q.get("points", 1))
+            except _Bad:
+                raise _fail(where, f"{who}, question {number}: 'points' must be a number >= 0 (got {q.get('points')!r})") from None
+            question = made.get((number, points, record))
+            if question is None:
+                question = made[number, points, record] = Question(number, points, record)
+            by_number[number] = question
             total += points
         if sid in students:
             raise _fail(where, f"student {n}: ID {sid!r} appears twice")
