@@ -4,14 +4,12 @@ rejected.csv, and the summary printed on the terminal."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from operator import itemgetter
 from functools import lru_cache
 from fractions import Fraction
@@ -174,7 +172,7 @@ class GradeReport:
         return lines
 
 
-_points, _score, _status, _names = itemgetter(1), itemgetter(2), itemgetter(3), itemgetter(7)  # Mark fields
+_score = itemgetter(2)  # a Mark's score
 _INT = {int}
 
 
