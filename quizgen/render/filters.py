@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -121,7 +122,10 @@ _LATEX_UNICODE = {
     "\u202f": r"\,",  # narrow no-break space
 }
 
-_LATEX_TABLE = str.maketrans({**_LATEX_ASCII, **_LATEX_UNICODE})
+_LATEX_MAP = {**_LATEX_ASCII, **_LATEX_UNICODE}
+# Every special character in one pass, so that what a replacement writes ({, \) is not escaped again.
+# (str.translate does the same, but looks each character of a non-ASCII text up one by one: several times slower.)
+_LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX_MAP)) + "]")
 # A quote between two letters is an apostrophe (Keras's) and may curl; any other quotes a value ('same') and
 # stays straight, as in code (OT1's typewriter font has the straight quote at 13).
 _LATEX_QUOTE = re.compile(r"(?<![A-Za-z])'|'(?![A-Za-z])")
@@ -129,7 +133,17 @@ _LATEX_QUOTE = re.compile(r"(?<![A-Za-z])'|'(?![A-Za-z])")
 
 def latex_escape(value: Any) -> str:
     """Escape plain text for LaTeX: special characters and the Unicode symbols our texts use."""
-    return _LATEX_QUOTE.sub(r"{\\ttfamily\\char13}", str(value).translate(_LATEX_TABLE))
+    return _latex_text(value if type(value) is str else str(value))
+
+
+@lru_cache(maxsize=4096)  # titles, prompts, steps and feedback repeat from one problem to the next
+def _latex_text(text: str) -> str:
+    escaped = _LATEX_SPECIAL.sub(_latex_char, text)
+    return _LATEX_QUOTE.sub(r"{\\ttfamily\\char13}", escaped) if "'" in escaped else escaped
+
+
+def _latex_char(match: re.Match[str]) -> str:
+    return _LATEX_MAP[match.group()]
 
 
 def latex_handles(ch: str) -> bool:
@@ -151,8 +165,17 @@ def _cell(value: Any) -> str:
     return str(value) if type(value) is int else tex_num(value, "dfrac")  # a matrix would shrink \frac
 
 
+def _row(row: Any) -> str:
+    if {*map(type, row)} == _INT:  # the common case: str() is all it takes, without a call per cell
+        return " & ".join(map(str, row))
+    return " & ".join(map(_cell, row))
+
+
+_INT = {int}
+
+
 def _bmatrix(grid: Any, gap: str) -> str:
-    rows = [" & ".join(map(_cell, row)) for row in grid]
+    rows = [*map(_row, grid)]
     # Rows of full-size fractions need a little air between them.
     newline = " \\\\[6pt]" if any("frac" in r for r in rows) else " \\\\"
     return "\\begin{bmatrix}" + gap + (newline + gap).join(rows) + gap + "\\end{bmatrix}"
@@ -174,12 +197,18 @@ def tex_matrix(matrix: Any, lines: bool = False) -> str:
 
 # Inline syntax of pandoc's Markdown: emphasis, code, math, links, raw HTML, table cells, sub/superscript,
 # citations, entities. A backslash makes any of them literal.
-_MD_TABLE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]$<>|~^@#&"})
+_MD_SPECIAL = tuple((ch, "\\" + ch) for ch in "\\`*_[]$<>|~^@#&")  # the backslash first: see md_escape
 
 
 def md_escape(value: Any) -> str:
     """Escape plain text for (pandoc) Markdown so it renders exactly as written."""
-    return str(value).translate(_MD_TABLE)
+    text = str(value)
+    # One replace() per special character present (few are): much faster than str.translate on non-ASCII
+    # text. The backslash goes first, so the backslashes added for the others stay single.
+    for ch, escaped in _MD_SPECIAL:
+        if ch in text:
+            text = text.replace(ch, escaped)
+    return text
 
 
 # --- XML ----------------------------------------------------------------------------------------------------
@@ -197,7 +226,9 @@ _CLOZE_START = re.compile(r"\{(?=\d*:[A-Z_]+:)")
 def moodle_finalize(value: Any) -> Any:
     """What the Moodle environment does to every value it prints, before autoescape: plain text that holds a
     "{1:NUMERICAL:" gets its brace written as &#123;, so Moodle never takes text for an answer field."""
-    if type(value) is str and "{" in value:  # Markup (already safe) is a str subclass: not this
+    # Markup (already safe) is a str subclass: not this. Escaping leaves the digits, colons and capitals of a
+    # field start alone, so the text holds one exactly when its escaped form does.
+    if type(value) is str and "{" in value and _CLOZE_START.search(value):
         return Markup(_CLOZE_START.sub("&#123;", str(escape(value))))
     return value
 
