@@ -13,8 +13,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -22,10 +23,14 @@ from markupsafe import Markup
 from quizgen import __version__, text
 from quizgen.errors import QuizgenError, UserError, did_you_mean, one_of
 from quizgen.problem import AnswerKind, MatrixData, ModelData, problem_to_json
-from quizgen.quiz import QuizItem, QuizSpec
-from quizgen.render import layout, moodle
+from quizgen.render import layout
 from quizgen.render.filters import FILTERS, moodle_finalize
 from quizgen.resources import data_dir
+
+if TYPE_CHECKING:
+    from quizgen.quiz import QuizItem, QuizSpec
+
+# quizgen.render.moodle is imported when a Moodle quiz is made: the other formats start faster without it.
 
 # LaTeX is full of braces, and {% is valid LaTeX: its templates use ((* statement *)), ((( value ))) and
 # ((= comment =)) instead of Jinja's defaults. Keep a literal parenthesis away from a delimiter:
@@ -86,8 +91,39 @@ def check_options(fmt: str, options: Mapping[str, Any]) -> dict[str, Any]:
         if owner != fmt:
             raise UserError(f"--{key.replace('_', '-')} goes with --format {owner} (got --format {fmt})")
     if fmt == "moodle":
-        given["moodle_type"] = moodle.MoodleType.parse(given.get("moodle_type"))
+        from quizgen.render.moodle import MoodleType
+
+        given["moodle_type"] = MoodleType.parse(given.get("moodle_type"))
     return given
+
+
+class _FixedGlobals:
+    """An environment whose globals are all set when it is built, before any template is loaded.
+
+    Jinja copies a template's globals into the context of every render, include and import; it keeps them as
+    a ChainMap over the environment's globals (so that later changes show), and copying that map is most of
+    what a small render costs. Here each template gets a plain dict of them instead.
+    """
+
+    globals: dict[str, Any]
+
+    def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
+        return {**self.globals, **d} if d else dict(self.globals)
+
+
+class _Environment(_FixedGlobals, jinja2.Environment):
+    pass
+
+
+@lru_cache(maxsize=None)
+def _sandboxed_environment() -> type[jinja2.Environment]:
+    """The environment class for an instructor's templates (the sandbox is imported only then)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class _SandboxedEnvironment(_FixedGlobals, ImmutableSandboxedEnvironment):
+        pass
+
+    return _SandboxedEnvironment
 
 
 @lru_cache(maxsize=None)
@@ -97,13 +133,11 @@ def environment(fmt: str, templates_dir: str | None = None) -> jinja2.Environmen
     first and everything then renders in a sandbox."""
     spec = _FORMATS[check_format(fmt)]
     loaders: list[jinja2.BaseLoader] = []
-    cls: type[jinja2.Environment] = jinja2.Environment
+    cls: type[jinja2.Environment] = _Environment
     if templates_dir:
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
-
         loaders.append(jinja2.FileSystemLoader(str(Path(templates_dir) / fmt)))
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
-        cls = ImmutableSandboxedEnvironment
+        cls = _sandboxed_environment()
     loaders.append(jinja2.FileSystemLoader(str(data_dir("templates") / fmt)))
     env = cls(
         loader=jinja2.ChoiceLoader(loaders),
@@ -113,6 +147,10 @@ def environment(fmt: str, templates_dir: str | None = None) -> jinja2.Environmen
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,  # templates do not change while a quiz is written; saves a stat() per include
+        cache_size=-1,  # a handful of templates: all kept, in a plain dict (no LRU bookkeeping per include)
+        # The shipped templates hold nothing for the optimizer to fold: it compiles them to the same code, and
+        # leaving it out saves a sixth of the compile time at start-up.
+        optimized=False,
         finalize=spec.finalize,
         **spec.syntax,
     )
@@ -160,12 +198,23 @@ def render(
     env = environment(fmt, templates_dir)
     context = {"quiz": quiz_meta(spec), "solutions": solutions, "options": options}
     if fmt == "moodle":
-        chunks = _render_moodle(env, spec, items, context, options["moodle_type"])
+        pieces = _render_moodle(env, spec, items, context, options["moodle_type"])
     else:
         if fmt == "markdown":
             items = list(items)  # the questions first, then the answer key: two passes
-        chunks = env.get_template(_FORMATS[fmt].document).generate(context, items=items)
+        pieces = env.get_template(_FORMATS[fmt].document).generate(context, items=items)
+    chunks = _joined(pieces)
     return _reporting_template_errors(chunks, templates_dir) if templates_dir else chunks
+
+
+PIECES_PER_CHUNK = 256
+
+
+def _joined(pieces: Iterator[str]) -> Iterator[str]:
+    """A template's output in chunks of PIECES_PER_CHUNK pieces. Jinja yields every literal and every value
+    as a piece of its own, often a few characters long: writing them one by one costs more than rendering."""
+    while batch := list(islice(pieces, PIECES_PER_CHUNK)):
+        yield "".join(batch)
 
 
 def _reporting_template_errors(chunks: Iterator[str], templates_dir: str) -> Iterator[str]:
@@ -195,6 +244,8 @@ def _render_moodle(
 ) -> Iterator[str]:
     """The <quiz> document, streamed: each category or question is rendered by its own template (one per
     question type and answer kind, each extending question.xml.j2) as its item comes in."""
+    from quizgen.render import moodle
+
     templates: dict[str, jinja2.Template] = {}
 
     def chunks() -> Iterator[Markup]:
