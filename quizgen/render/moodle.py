@@ -205,6 +205,11 @@ def cloze_text(feedback: str) -> str:
 def cloze_field(right: Number, wrong: Iterable[tuple[Number, str]] = (), weight: int = CLOZE_WEIGHT) -> Markup:
     """One NUMERICAL field, ``{1:NUMERICAL:=v:tol#fb~%0%w:tol#fb~%0%*#fb}``: the right value, the mistakes'
     values outside its tolerance (no duplicates, the first feedback wins), and a catch-all."""
+    return _cloze_field(right, tuple(wrong), weight)
+
+
+@lru_cache(maxsize=8192)  # a large quiz asks for the same few values with the same feedback over and over
+def _cloze_field(right: Number, wrong: tuple[tuple[Number, str], ...], weight: int) -> Markup:
     r = written(right)
     parts = [f"{{{weight}:NUMERICAL:={r.text}:{r.tolerance}#{_CORRECT}"]
     seen = {right}
@@ -252,15 +257,15 @@ def cloze_matrix(problem: Problem) -> tuple[tuple[tuple[Markup, ...], ...], ...]
     """Per channel, per row, one field per cell; a cell's wrong values come from the mistakes' maps of the same
     shape."""
     answer: Matrix = problem.answer
-    wrong = [(m.channels(), fb) for m, fb in _same_kind(problem, Matrix, lambda m: m.shape == answer.shape)]
-    feedbacks = [fb for _, fb in wrong]
+    shape = answer.shape
+    wrong = [(m.channels(), fb) for m, fb in _same_kind(problem, Matrix, lambda m: m.shape == shape)]
     layout = []
     for c, grid in enumerate(answer.channels()):
-        other_grids = [g[c] for g, _ in wrong]
         rows = []
         for i, row in enumerate(grid):
-            other_rows = [g[i] for g in other_grids]
-            rows.append(tuple(cloze_field(v, zip([r[j] for r in other_rows], feedbacks)) for j, v in enumerate(row)))
+            others = [(g[c][i], fb) for g, fb in wrong]  # row i of channel c of each wrong map
+            cells = [_cloze_field(v, tuple([(o[j], fb) for o, fb in others]), CLOZE_WEIGHT) for j, v in enumerate(row)]
+            rows.append(tuple(cells))
         layout.append(tuple(rows))
     return tuple(layout)
 
