@@ -125,9 +125,11 @@ def grade(answers, key, out, tolerance) -> None:
     # while they are made, and then they are frozen, so that it does not scan them all when it resumes, in
     # the summary and once more at exit (a second or so for a large class).
     gc.disable()
-    report = grade_files(answers, key, out, tolerance=parse_tolerance(tolerance))
-    gc.freeze()
-    gc.enable()
+    try:
+        report = grade_files(answers, key, out, tolerance=parse_tolerance(tolerance))
+        gc.freeze()
+    finally:
+        gc.enable()
     click.echo("\n".join(report.summary()))
 
 
