@@ -197,12 +197,16 @@ def tex_matrix(matrix: Any, lines: bool = False) -> str:
 
 # Inline syntax of pandoc's Markdown: emphasis, code, math, links, raw HTML, table cells, sub/superscript,
 # citations, entities. A backslash makes any of them literal.
-_MD_SPECIAL = tuple((ch, "\\" + ch) for ch in "\\`*_[]$<>|~^@#&")  # the backslash first: see md_escape
+_MD_SPECIAL = tuple((ch, "\\" + ch) for ch in "\\`*_[]$<>|~^@#&")  # the backslash first: see _md_text
 
 
 def md_escape(value: Any) -> str:
     """Escape plain text for (pandoc) Markdown so it renders exactly as written."""
-    text = str(value)
+    return _md_text(value if type(value) is str else str(value))
+
+
+@lru_cache(maxsize=4096)  # titles, prompts, steps and feedback repeat from one problem to the next
+def _md_text(text: str) -> str:
     # One replace() per special character present (few are): much faster than str.translate on non-ASCII
     # text. The backslash goes first, so the backslashes added for the others stay single.
     for ch, escaped in _MD_SPECIAL:
