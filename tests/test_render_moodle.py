@@ -46,7 +46,6 @@ CLOZE_TYPES = (
 FIELD_START = re.compile(r"\{(\d*):(" + CLOZE_TYPES + r"):")
 NUMBER = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"  # Moodle's number, written with a decimal point
 NUMERICAL = re.compile(rf"({NUMBER})(?::({NUMBER}))?")
-ESCAPABLE = '}#~/"\\'
 
 
 @dataclass
@@ -90,17 +89,13 @@ def _split_unescaped(body: str, sep: str) -> list[str]:
 
 
 def _unescape(s: str) -> str:
-    out, i = "", 0
-    while i < len(s):
-        if s[i] == "\\" and i + 1 < len(s):
-            assert s[i + 1] in ESCAPABLE, f"stray backslash before {s[i + 1]!r} in {s!r}"
-            out += s[i + 1]
-            i += 2
-        else:
-            assert s[i] not in "~}", f"unescaped {s[i]!r} in {s!r}"
-            out += s[i]
-            i += 1
-    return html.unescape(out)
+    """What Moodle shows for an answer or feedback of a Cloze field: it decodes HTML entities once, turns
+    \\} and \\# back into } and # (nothing else: any other backslash would stay visible) and stores the result
+    as HTML."""
+    assert "~" not in s and "}" not in s.replace("\\}", ""), f"an unescaped ~ or }} in {s!r}"
+    stored = html.unescape(s).replace("\\}", "}").replace("\\#", "#")
+    assert "\\" not in stored, f"a backslash Moodle would show: {s!r}"
+    return html.unescape(stored)
 
 
 def parse_cloze(question_text: str) -> list[Field]:
@@ -319,3 +314,15 @@ def test_declared_utf8():
     spec, items = topic_quiz("pooling")
     xml = "".join(render(spec, items[:1], "moodle"))
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+
+
+@pytest.mark.parametrize(
+    "feedback",
+    ["a & b < c > d", "braces } and # hashes", "tilde ~ and backslash \\ and slash / and \"quotes\"", "ends with \\", "&#126; literally"],
+)
+def test_cloze_feedback_survives_moodles_reading(feedback):
+    from quizgen.render.moodle import cloze_field
+
+    text = str(cloze_field(3, [(4, feedback)]))
+    (field,) = parse_cloze(text)
+    assert [a.feedback for a in field.alternatives if a.answer.startswith("4")] == [feedback]

@@ -187,19 +187,21 @@ def choices(problem: Problem) -> tuple[Choice, ...]:
 
 # --- Cloze fields -------------------------------------------------------------------------------------------
 
-# Inside a Cloze field these end an answer or its feedback, or quote the next character: Moodle wants them
-# escaped with a backslash.
-_CLOZE_ESCAPES = str.maketrans({ch: "\\" + ch for ch in '\\}#~/"'})
+# How Moodle reads a Cloze field's feedback (question/type/multianswer/questiontype.php): the feedback runs to
+# the first ~ or } that has no backslash before it; then Moodle decodes HTML entities once and turns \} and \#
+# back into } and #, and nothing else (a backslash before any other character would stay visible). Feedback
+# is stored as HTML. So: HTML-escape the text (what Moodle should store), escape it once more to survive the
+# decoding, write ~ and \ as character references (no raw ~ or \ can then end or bend the field), and escape
+# } and # with a backslash.
 _HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_CLOZE_ESCAPES = str.maketrans({"&": "&amp;", "~": "&#126;", "\\": "&#92;"})
+_CLOZE_BACKSLASHED = str.maketrans({"}": "\\}", "#": "\\#"})
 
 
 @lru_cache(maxsize=1024)
 def cloze_text(feedback: str) -> str:
-    """Feedback as it goes inside a Cloze field of HTML question text: HTML-escaped, then Moodle-escaped."""
-    escaped = feedback.translate(_HTML_ESCAPES).translate(_CLOZE_ESCAPES)
-    # Moodle finds the end of a feedback as a ~ or } with no backslash just before it: text ending in an
-    # (escaped) backslash would swallow the end of the field.
-    return escaped + " " if escaped.endswith("\\") else escaped
+    """Feedback as it goes inside a Cloze field of HTML question text (see the note above)."""
+    return feedback.translate(_HTML_ESCAPES).translate(_CLOZE_ESCAPES).translate(_CLOZE_BACKSLASHED)
 
 
 def cloze_field(right: Number, wrong: Iterable[tuple[Number, str]] = (), weight: int = CLOZE_WEIGHT) -> Markup:
