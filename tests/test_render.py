@@ -101,6 +101,10 @@ def test_markdown_escape_makes_inline_syntax_literal():
     )
 
 
+def test_markdown_escape_doubles_a_backslash_once():
+    assert md_escape(r"a\*b \_") == r"a\\\*b \\\_"
+
+
 def test_cdata_splits_a_closing_sequence():
     assert cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>"
 

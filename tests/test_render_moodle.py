@@ -326,3 +326,12 @@ def test_cloze_feedback_survives_moodles_reading(feedback):
     text = str(cloze_field(3, [(4, feedback)]))
     (field,) = parse_cloze(text)
     assert [a.feedback for a in field.alternatives if a.answer.startswith("4")] == [feedback]
+
+
+def test_a_cloze_field_is_built_for_its_own_feedback():
+    """Fields are built once per right value and (wrong value, feedback) pairs: other feedback, other field."""
+    from quizgen.render.moodle import cloze_field
+
+    one, two = str(cloze_field(3, [(4, "one")])), str(cloze_field(3, [(4, "two")]))
+    assert "4:0#one~" in one and "4:0#two~" in two
+    assert str(cloze_field(3, [(Fraction(4), "one")])) == one  # 4 and 4/1 are the same value
