@@ -15,7 +15,7 @@ from quizgen.registry import generate, get, problem_rng
 DEFAULT_COUNT = 5
 DEFAULT_POINTS = 1
 DEFAULT_DIFFICULTY = Difficulty.MEDIUM
-DUPLICATE_RETRIES = 50  # fresh draws tried before a quiz accepts a repeated problem
+DUPLICATE_RETRIES = 10  # fresh draws tried before a quiz accepts a repeated problem
 
 
 @dataclass(frozen=True)
@@ -85,19 +85,24 @@ def iter_items(spec: QuizSpec, salt: str = "") -> Iterator[QuizItem]:
 
     Problem k of section j is drawn from problem_rng(seed, topic, index, salt + section) — the same spec and
     salt (a student's ID for per-student variants) always give the same problems. A problem identical to an
-    earlier one in the same quiz is replaced by a fresh draw (up to DUPLICATE_RETRIES times).
+    earlier one in the same quiz is replaced by a fresh draw, up to DUPLICATE_RETRIES times; a section whose
+    draws keep repeating (its pinned parameters leave few distinct problems, or it asks for thousands) stops
+    trying, so a large quiz never spends its time redrawing.
     """
     seen: set[str] = set()
     number = 0
     for j, section in enumerate(spec.sections):
         index = 0
+        retries = DUPLICATE_RETRIES
         for _ in range(section.count):
-            for attempt in range(DUPLICATE_RETRIES + 1):
+            for attempt in range(retries + 1):
                 rng = problem_rng(spec.seed, section.topic, index, f"{salt}#{j}")
                 index += 1
                 problem = generate(section.topic, rng, section.difficulty, section.params, checked=True)
-                if problem.id not in seen or attempt == DUPLICATE_RETRIES:
+                if problem.id not in seen:
                     break
+            else:
+                retries = 0  # this section has run out of fresh problems: accept repeats from now on
             seen.add(problem.id)
             number += 1
             yield QuizItem(number, j, section.points, problem)

@@ -188,3 +188,27 @@ def test_bank_with_topic_options_is_refused(cli):
     bank = str(data_dir("question_banks") / "pooling.yaml")
     result = cli("make", "--bank", bank, "--count", "3")
     assert result.exit_code == 2 and "--count goes with --topic" in result.output
+
+
+def test_a_section_with_few_distinct_problems_stops_redrawing(monkeypatch):
+    """All parameters pinned: every draw is the same problem. The quiz still has its 30 questions, and the
+    section gives up avoiding repeats after DUPLICATE_RETRIES fresh draws instead of retrying every time."""
+    import quizgen.quiz as quiz
+
+    calls = []
+    real = quiz.generate
+    monkeypatch.setattr(quiz, "generate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    spec = quiz.spec_from_topic(
+        "pooling", count=30, seed=1, params={"mode": "max", "inputs": [[1, 2], [3, 4]], "pool_size": 2}
+    )
+    items = list(quiz.iter_items(spec))
+    assert len(items) == 30 and len({i.problem.id for i in items}) == 1
+    assert len(calls) == 30 + quiz.DUPLICATE_RETRIES
+
+
+def test_a_quiz_avoids_repeating_a_problem_when_it_can():
+    from quizgen.quiz import iter_items, spec_from_topic
+
+    spec = spec_from_topic("output-size", count=12, seed=3, difficulty="easy")
+    ids = [i.problem.id for i in iter_items(spec)]
+    assert len(set(ids)) == len(ids)
