@@ -199,7 +199,8 @@ def test_a_section_with_few_distinct_problems_stops_redrawing(monkeypatch):
     real = quiz.generate
     monkeypatch.setattr(quiz, "generate", lambda *a, **k: calls.append(1) or real(*a, **k))
     spec = quiz.spec_from_topic(
-        "pooling", count=30, seed=1, params={"mode": "max", "inputs": [[1, 2], [3, 4]], "pool_size": 2}
+        "pooling", count=30, seed=1,
+        params={"mode": "max", "inputs": [[1, 2], [3, 4]], "pool_size": 2, "strides": 2, "padding": "valid"},
     )
     items = list(quiz.iter_items(spec))
     assert len(items) == 30 and len({i.problem.id for i in items}) == 1
