@@ -165,19 +165,17 @@ def _cell(value: Any) -> str:
     return str(value) if type(value) is int else tex_num(value, "dfrac")  # a matrix would shrink \frac
 
 
-def _row(row: Any) -> str:
-    if {*map(type, row)} == _INT:  # the common case: str() is all it takes, without a call per cell
-        return " & ".join(map(str, row))
-    return " & ".join(map(_cell, row))
-
-
-_INT = {int}
+# A row as " & ".join(map(str, row)) writes it when every cell is an integer (then _cell would write the same).
+_INTEGER_ROW = re.compile(r"[-0-9& ]*")
 
 
 def _bmatrix(grid: Any, gap: str) -> str:
-    rows = [*map(_row, grid)]
-    # Rows of full-size fractions need a little air between them.
-    newline = " \\\\[6pt]" if any("frac" in r for r in rows) else " \\\\"
+    rows = [" & ".join(map(str, row)) for row in grid]  # the common case, with no call per cell
+    newline = " \\\\"
+    if not all(map(_INTEGER_ROW.fullmatch, rows)):
+        rows = [" & ".join(map(_cell, row)) for row in grid]
+        if any("frac" in r for r in rows):
+            newline = " \\\\[6pt]"  # rows of full-size fractions need a little air between them
     return "\\begin{bmatrix}" + gap + (newline + gap).join(rows) + gap + "\\end{bmatrix}"
 
 
