@@ -130,7 +130,8 @@ def _sandboxed_environment() -> type[jinja2.Environment]:
 def environment(fmt: str, templates_dir: str | None = None) -> jinja2.Environment:
     """The Jinja environment of one format, built once: StrictUndefined (a missing variable is an error),
     autoescape for XML, the format's delimiters and filters. An instructor's template folder is searched
-    first and everything then renders in a sandbox."""
+    first and everything then renders in a sandbox. Its globals are set here, once: each template takes a
+    copy of them when it is loaded (see _FixedGlobals)."""
     spec = _FORMATS[check_format(fmt)]
     loaders: list[jinja2.BaseLoader] = []
     cls: type[jinja2.Environment] = _Environment
