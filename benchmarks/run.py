@@ -4,8 +4,9 @@
     python benchmarks/run.py            # full sizes (a few minutes)
     python benchmarks/run.py --quick    # small sizes, a smoke run (CI runs this so the suite cannot rot)
 
-Each task runs as a separate `quizgen` process (cold start included), several times per size; the table gives
-the median, min and max wall time and the largest peak RSS. Sizes grow by 10× so linear cost is visible.
+Each task runs as a separate `quizgen` process (cold start included: a new interpreter, every import), after
+one uncounted warm-up run, several times per size; the table gives the median, min and max wall time and the
+largest peak RSS. Sizes grow by 10× so linear cost is visible.
 """
 
 from __future__ import annotations
@@ -42,10 +43,15 @@ class Task:
     prepare: Callable[[int, Path], None] | None = None
 
 
+# As after `pip install`: Python may cache compiled bytecode (some sandboxes set PYTHONDONTWRITEBYTECODE, which
+# makes every start compile quizgen afresh — not what a user's machine does).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(argv: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -128,6 +134,8 @@ def main() -> int:
                 if task.prepare:
                     task.prepare(size, scratch)
                 argv = task.command(size, scratch)
+                if not args.quick:
+                    run_once(argv)  # warm-up, not counted: bytecode written, files in the page cache
                 runs = [run_once(argv) for _ in range(repeat if "verify" not in task.name else min(repeat, 3))]
                 walls = [w for w, _ in runs]
                 row = {
