@@ -18,7 +18,7 @@ from quizgen.engine.params import NO_PARAMS, ParamCount, depthwise_conv2d_params
 from quizgen.engine.sizes import as_pair, effective_kernel
 from quizgen.errors import ConfigError, UserError
 from quizgen.mistakes import mistake
-from quizgen.problem import Difficulty, Mistake, ModelData, Problem, Shape, Table, TableRow, make_problem
+from quizgen.problem import Difficulty, ModelData, Problem, Shape, Table, TableRow, make_problem
 from quizgen.registry import Draw, ParamSpec, register
 
 ASKS = ("table", "total", "gap_savings")
