@@ -249,15 +249,12 @@ def _wide(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
             continue
 
         def reject(reason: str) -> Rejection:
-            return Rejection(row, _cell(cells, layout.id_col).strip(), reason, row_text(cells, sheet.delimiter))
+            return _rejection(sheet, layout, row, cells, reason)
 
         typed = _cell(cells, layout.id_col)
-        if not typed.strip():
-            yield reject("no ID")
-            continue
-        student = ids.resolve(typed, cells)
-        if student is None:
-            yield reject(ids.unknown(typed))
+        student = _identify(ids, typed, cells)
+        if isinstance(student, str):
+            yield reject(student)
             continue
         sid = student.id
         if sid in seen:
@@ -281,6 +278,18 @@ def _wide(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
         notes.append(f"{long_rows} row(s) had cells beyond the last header column; those cells were ignored")
 
 
+def _rejection(sheet: Sheet, layout: Layout, row: int, cells: list[str], reason: str) -> Rejection:
+    return Rejection(row, _cell(cells, layout.id_col).strip(), reason, row_text(cells, sheet.delimiter))
+
+
+def _identify(ids: "_Ids", typed: str, cells: list[str]) -> "StudentKey | str":
+    """The student a row's typed ID names, or why the row cannot be graded."""
+    if not typed.strip():
+        return "no ID"
+    student = ids.resolve(typed, cells)
+    return ids.unknown(typed) if student is None else student
+
+
 def _long(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Iterator[Submission | Rejection | int]:
     ids = _Ids(key, sheet, layout)
     order: list[StudentKey] = []
@@ -292,15 +301,12 @@ def _long(sheet: Sheet, layout: Layout, key: AnswerKey, notes: list[str]) -> Ite
             continue
 
         def reject(reason: str) -> Rejection:
-            return Rejection(row, _cell(cells, layout.id_col).strip(), reason, row_text(cells, sheet.delimiter))
+            return _rejection(sheet, layout, row, cells, reason)
 
         typed = _cell(cells, layout.id_col)
-        if not typed.strip():
-            yield reject("no ID")
-            continue
-        student = ids.resolve(typed, cells)
-        if student is None:
-            yield reject(ids.unknown(typed))
+        student = _identify(ids, typed, cells)
+        if isinstance(student, str):
+            yield reject(student)
             continue
         sid = student.id
         qtext = _cell(cells, layout.question_col).strip()  # type: ignore[arg-type]
