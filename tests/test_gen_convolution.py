@@ -317,8 +317,8 @@ def test_pinned_parameters_are_respected(pins, difficulty):
     [
         ({"kernel": "sobel", "inputs": ONE_TO_9}, "did you mean"),
         ({"kernel": DIAGONAL, "kernel_size": 3}, "'kernel_size' 3 × 3 does not match the pinned kernel"),
-        ({"kernel_2": ANTI}, "'kernel_2' is the second filter: it needs filters=2"),
-        ({"bias": [1, 2]}, "'bias' needs one value per filter"),
+        ({"kernel_2": ANTI, "filters": 1}, "'kernel_2' is the second filter: it needs filters=2"),
+        ({"bias": [1, 2], "filters": 1, "use_bias": True}, "'bias' needs one value per filter"),
         ({"bias": [1], "use_bias": False}, "'bias' needs use_bias=true"),
         ({"input_shape": [4, 4, 2, 2]}, "'input_shape' must be"),
         ({"inputs": ONE_TO_9, "input_shape": [4, 4]}, "'input_shape' [4, 4] does not match the pinned inputs (3 × 3)"),
@@ -362,3 +362,10 @@ def test_generated_and_pinned_problems_agree_with_keras(keras_available):
     problems += [generate(TOPIC, problem_rng(s, TOPIC, 2), d) for d in Difficulty for s in KERAS_SEEDS]
     failures = [f"{p.difficulty.value} {dict(p.params)}: {r}" for p in problems if (r := check_problem(p))]
     assert not failures, "\n".join(failures[:5])
+
+
+def test_pinned_second_kernel_or_biases_imply_the_number_of_filters():
+    assert conv(Difficulty.EASY, 0, kernel=DIAGONAL, kernel_2=ANTI).params["filters"] == 2
+    for seed in range(10):
+        assert conv(Difficulty.HARD, seed, use_bias=True, bias=(-2,)).params["filters"] == 1
+        assert conv(Difficulty.EASY, seed, use_bias=True, bias=(1, 2)).params["filters"] == 2

@@ -124,7 +124,9 @@ def convolution(draw: Draw) -> Problem:
         kernel_size = size
     else:
         kernel_size = draw("kernel_size", lambda: _random_kernel_size(draw, focus, channels))
-    filters = draw("filters", lambda: 2 if "filters" in focus else 1)
+    # A pinned second kernel or per-filter bias says how many filters there are.
+    implied = 2 if draw.is_pinned("kernel_2") else len(draw.pinned["bias"]) if draw.is_pinned("bias") else None
+    filters = draw("filters", lambda: implied or (2 if "filters" in focus else 1))
     if draw.is_pinned("kernel_2") and filters != 2:
         raise UserError(f"'kernel_2' is the second filter: it needs filters=2 (got filters={filters})")
     strides = draw("strides", lambda: (2, 2) if {"stride", "same_stride"} & set(focus) else (1, 1))
