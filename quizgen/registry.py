@@ -8,15 +8,14 @@ skip the checks.
 
 from __future__ import annotations
 
+import hashlib
+import random
 import re
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
-
-import numpy as np
 
 from quizgen.errors import QuizgenError, UserError, did_you_mean, one_of
 from quizgen.mistakes import CATALOGUE
@@ -182,7 +181,7 @@ def _positive_int(v: Any) -> int | None:
 
 
 def _matrix(value: Any, cell: Callable[[Any], Any], error: Exception) -> tuple:
-    if isinstance(value, np.ndarray):
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):  # a numpy array from Python code
         value = value.tolist()
     if not isinstance(value, (list, tuple)) or not value or not all(isinstance(r, (list, tuple)) and r for r in value):
         raise error
@@ -210,7 +209,7 @@ class Draw:
     attempt, when the problem is kept (this only happens when pinned values force the degenerate case).
     """
 
-    rng: np.random.Generator
+    rng: random.Random
     difficulty: Difficulty
     pinned: Mapping[str, Any]
     final_attempt: bool = False
@@ -232,15 +231,24 @@ class Draw:
     # Small helpers generators share.
     def integer(self, low: int, high: int) -> int:
         """A uniform integer in [low, high] (both ends included)."""
-        return int(self.rng.integers(low, high + 1))
+        return _below(self.rng.random, high - low + 1) + low
 
     def choice(self, options: Sequence[Any]) -> Any:
-        return options[int(self.rng.integers(0, len(options)))]
+        return options[_below(self.rng.random, len(options))]
 
     def matrix(self, rows: int, cols: int, low: int, high: int, channels: int | None = None) -> tuple:
-        """A random integer matrix (H × W, or H × W × C) with values in [low, high]."""
-        shape = (rows, cols) if channels is None else (rows, cols, channels)
-        return _matrix(self.rng.integers(low, high + 1, size=shape).tolist(), int, QuizgenError("bad matrix"))
+        """A random integer matrix (H × W, or H × W × C) with values in [low, high], drawn row by row."""
+        uniform, n = self.rng.random, high - low + 1
+        if channels is None:
+            return tuple(tuple(_below(uniform, n) + low for _ in range(cols)) for _ in range(rows))
+        return tuple(
+            tuple(tuple(_below(uniform, n) + low for _ in range(channels)) for _ in range(cols)) for _ in range(rows)
+        )
+
+
+def _below(uniform: Callable[[], float], n: int) -> int:
+    """A uniform integer in [0, n) from ``random()`` (n is small: the bias is below 2**-40)."""
+    return min(int(uniform() * n), n - 1)
 
 
 @dataclass(frozen=True)
@@ -319,18 +327,22 @@ def get(name: str) -> Generator:
         ) from None
 
 
-def problem_rng(seed: int, topic: str, index: int, salt: str = "") -> np.random.Generator:
-    """The numpy Generator for one problem, derived from (seed, topic, index[, salt]) and nothing else.
+def problem_rng(seed: int, topic: str, index: int, salt: str = "") -> random.Random:
+    """The random generator for one problem, derived from (seed, topic, index[, salt]) and nothing else.
 
-    ``salt`` separates per-student variants (the student's ID) and bank sections.
+    ``salt`` separates per-student variants (the student's ID) and bank sections. The generator is the
+    standard library's Mersenne Twister seeded with an integer, and generators draw only through its
+    ``random()``: the one combination Python promises will give the same sequence in every future version,
+    so a student's variant can be made again years later (numpy makes no such promise for its Generator
+    methods, and importing it would cost a fifth of the start-up budget).
     """
-    entropy = [int(seed) & 0xFFFFFFFFFFFFFFFF, zlib.crc32(topic.encode()), int(index), zlib.crc32(salt.encode())]
-    return np.random.default_rng(np.random.SeedSequence(entropy))
+    key = f"{int(seed)}\x1f{topic}\x1f{int(index)}\x1f{salt}".encode()
+    return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=16).digest(), "big"))
 
 
 def generate(
     topic: str,
-    rng: np.random.Generator,
+    rng: random.Random,
     difficulty: Difficulty | str = Difficulty.MEDIUM,
     pinned: Mapping[str, Any] | None = None,
     *,

@@ -70,6 +70,7 @@ def test_fractions_are_p_over_q_strings_in_json(cli):
     out = cli(
         "make", "--topic", "pooling", "--format", "json", "--seed", "1", "--count", "1",
         "--param", "mode=average", "--param", "inputs=[[1, 3, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [9, 8, 6, 5]]",
+        "--param", "pool_size=2", "--param", "strides=2", "--param", "padding=valid",
     ).output
     assert json.loads(out)["problems"][0]["answer"] == [["15/4", "21/4"], ["11/2", 3]]
 

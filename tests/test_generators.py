@@ -35,6 +35,33 @@ def test_registry_entry_is_well_formed(topic):
     assert set(gen.mistakes) <= set(CATALOGUE)
 
 
+class _OnlyRandom:
+    """A random generator with nothing but ``random()``, the one method whose sequence Python promises to keep."""
+
+    def __init__(self, rng):
+        self._random = rng.random
+
+    def random(self) -> float:
+        return self._random()
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES, ids=lambda d: d.value)
+@pytest.mark.parametrize("topic", TOPICS)
+def test_generators_draw_only_through_random_so_variants_survive_python_upgrades(topic, difficulty):
+    for index in range(20):
+        plain = generate(topic, problem_rng(3, topic, index), difficulty)
+        only = generate(topic, _OnlyRandom(problem_rng(3, topic, index)), difficulty)
+        assert only == plain
+
+
+def test_problem_streams_depend_on_seed_topic_index_and_salt_only():
+    first = [problem_rng(1, "pooling", 0).random() for _ in range(2)]
+    assert first[0] == first[1]
+    others = {problem_rng(2, "pooling", 0).random(), problem_rng(1, "params", 0).random(),
+              problem_rng(1, "pooling", 1).random(), problem_rng(1, "pooling", 0, "s1").random()}
+    assert first[0] not in others and len(others) == 4
+
+
 @pytest.mark.parametrize("difficulty", DIFFICULTIES, ids=lambda d: d.value)
 @pytest.mark.parametrize("topic", TOPICS)
 def test_problems_are_complete_immutable_and_json_ready(topic, difficulty):
