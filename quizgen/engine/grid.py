@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from numbers import Rational
+from collections.abc import Sequence
 from typing import Any, Union
 
 from quizgen.errors import ConfigError
@@ -40,8 +41,29 @@ def normalize(value: Number) -> Number:
     return value
 
 
-def to_channels(x: Any, name: str = "feature map") -> tuple[list[Grid2D], bool]:
-    """Split an H × W or H × W × C map into C exact 2D grids; also say whether the input had a channel axis."""
+def to_channels(x: Any, name: str = "feature map") -> tuple[tuple[Grid2D, ...], bool]:
+    """Split an H × W or H × W × C map into C exact 2D grids; also say whether the input had a channel axis.
+
+    A map held as nested tuples (as generators hold them) is checked once and remembered by identity: a
+    problem pools or convolves the same map several times, for the answer and for each common mistake.
+    """
+    hit = _SEEN.get(id(x))
+    if hit is not None and hit[0] is x:
+        return hit[1]
+    result = _split_channels(x, name)
+    if type(x) is tuple and all(type(r) is tuple for r in x) and (
+        not result[1] or all(type(cell) is tuple for r in x for cell in r)
+    ):  # immutable all the way down, so the same object always holds the same map
+        if len(_SEEN) >= 64:
+            _SEEN.clear()
+        _SEEN[id(x)] = (x, result)  # keeping x alive keeps its id from being reused while cached
+    return result
+
+
+_SEEN: dict[int, tuple[Any, tuple[tuple[Grid2D, ...], bool]]] = {}
+
+
+def _split_channels(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
     rows = [list(r) for r in x]
     if not rows or not rows[0]:
         raise ConfigError(f"the {name} must have at least one row and one column")
@@ -50,17 +72,17 @@ def to_channels(x: Any, name: str = "feature map") -> tuple[list[Grid2D], bool]:
         raise ConfigError(f"the {name} must be rectangular (rows of {sorted({len(r) for r in rows})} values)")
     first = rows[0][0]
     if type(first) is int and all(type(v) is int for r in rows for v in r):  # the common case, checked fast
-        return [tuple(tuple(r) for r in rows)], False
+        return (tuple(tuple(r) for r in rows),), False
     has_channels = isinstance(first, (list, tuple)) or (hasattr(first, "__len__") and not isinstance(first, str))
     if not has_channels:
-        return [tuple(tuple(exact(v) for v in r) for r in rows)], False
+        return (tuple(tuple(exact(v) for v in r) for r in rows),), False
     depth = len(first)
     if depth < 1 or any(len(cell) != depth for r in rows for cell in r):
         raise ConfigError(f"every cell of the {name} must have the same number of channels")
-    return [tuple(tuple(exact(cell[c]) for cell in r) for r in rows) for c in range(depth)], True
+    return tuple(tuple(tuple(exact(cell[c]) for cell in r) for r in rows) for c in range(depth)), True
 
 
-def from_channels(channels: list[Grid2D], has_channels: bool) -> tuple:
+def from_channels(channels: Sequence[Grid2D], has_channels: bool) -> tuple:
     """Inverse of :func:`to_channels`: one 2D grid back as is, or C grids stacked as H × W × C."""
     if not has_channels:
         return channels[0]

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
-from quizgen.engine.grid import Grid2D, from_channels, normalize, to_channels
+from quizgen.engine.grid import Grid2D, Number, from_channels, normalize, to_channels
 from quizgen.engine.sizes import Padding, as_pair, check_padding, output_length, padding_amounts
 from quizgen.errors import ConfigError, one_of
 
@@ -80,18 +82,41 @@ def _windows(h: int, w: int, ph: int, pw: int, sh: int, sw: int, padding: Paddin
     return tuple(windows)
 
 
-def _reduce(ch: Grid2D, rows: range, cols: range, size: int, mode: str, include_padding: bool):
-    """Reduce one window: the in-bounds cells (plus zeros for padded ones when ``include_padding``)."""
-    c0, c1 = cols.start, cols.stop
-    values = [v for row in ch[rows.start : rows.stop] for v in row[c0:c1]]
-    padded = include_padding and len(values) < size
-    if mode == "max":
-        best = max(values)
-        return max(best, 0) if padded else best
-    if mode == "min":
-        best = min(values)
-        return min(best, 0) if padded else best
-    return normalize(Fraction(sum(values), size if padded else len(values)))
+@lru_cache(maxsize=1024)
+def _gathers(h: int, w: int, ph: int, pw: int, sh: int, sw: int, padding: Padding, extra_first: bool):
+    """Each output cell's window as (getter of its in-bounds cells from the row-major flattened map, number of
+    those cells, full window size) — one C call per window instead of slicing rows."""
+    lines = []
+    for line in _windows(h, w, ph, pw, sh, sw, padding, extra_first):
+        cells = []
+        for rows, cols, size in line:
+            index = [r * w + c for r in rows for c in cols]
+            get = itemgetter(*index) if len(index) > 1 else (lambda flat, i=tuple(index): tuple(flat[j] for j in i))
+            cells.append((get, len(index), size))
+        lines.append(tuple(cells))
+    return tuple(lines)
+
+
+def _average(total: int, count: int) -> Number:
+    """total / count exactly: an int when it divides, else a Fraction (whose constructor is the slow part)."""
+    if total % count == 0:
+        return total // count
+    return Fraction(total, count)
+
+
+def _pool_grid(flat: tuple, gathers, mode: str, include_padding: bool) -> Grid2D:
+    """Pool one flattened channel through precomputed windows."""
+    if mode == "average":
+        if include_padding:
+            return tuple(tuple(_average(sum(get(flat)), size) for get, _, size in line) for line in gathers)
+        return tuple(tuple(_average(sum(get(flat)), n) for get, n, _ in line) for line in gathers)
+    reduce, pad = (max, 0) if mode == "max" else (min, 0)
+    if include_padding:  # the padded cells count as zeros (a mistake when padding is Keras's 'same')
+        return tuple(
+            tuple(reduce(reduce(get(flat)), pad) if n < size else reduce(get(flat)) for get, n, size in line)
+            for line in gathers
+        )
+    return tuple(tuple(reduce(get(flat)) for get, _, _ in line) for line in gathers)
 
 
 def pool2d(
@@ -118,15 +143,10 @@ def pool2d(
         channels = [zero_pad(ch, padding) for ch in channels]
         padding = "valid"
     h, w = len(channels[0]), len(channels[0][0])
-    windows = pool_windows(h, w, pool_size, strides, padding, extra_first)
-    out: list[Grid2D] = []
-    for ch in channels:
-        out.append(
-            tuple(
-                tuple(_reduce(ch, rows, cols, size, mode, include_padding) for rows, cols, size in line)
-                for line in windows
-            )
-        )
+    ph, pw = as_pair("pool_size", pool_size)
+    sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
+    gathers = _gathers(h, w, ph, pw, sh, sw, padding, extra_first)  # ConfigError when the pool does not fit
+    out = [_pool_grid(tuple(chain.from_iterable(ch)), gathers, mode, include_padding) for ch in channels]
     return from_channels(out, has_channels)
 
 
