@@ -207,7 +207,7 @@ def number_from_json(value: object) -> Number:
 
 def _nested(values: Any, fn) -> Any:
     if isinstance(values, (tuple, list)):
-        return [_nested(v, fn) for v in values]
+        return [v if type(v) is int else _nested(v, fn) for v in values]  # ints are their own JSON
     return fn(values)
 
 
@@ -247,6 +247,11 @@ def answer_from_json(kind: AnswerKind | str, data: Any) -> Answer:
 
 def params_to_json(value: Any) -> Any:
     """Params as JSON-ready data: tuples become lists, Fractions "p/q", layer specs dicts."""
+    kind = type(value)
+    if kind is int or kind is str:
+        return value
+    if kind is tuple:  # rows of a map, shapes, pairs: mostly plain ints
+        return [v if type(v) is int else params_to_json(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): params_to_json(v) for k, v in value.items()}
     if isinstance(value, LayerSpec):
@@ -282,14 +287,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON-ready: {value!r}")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)  # built once
+
+
 def problem_id(topic: str, difficulty: Difficulty, params: Mapping[str, Any]) -> str:
     """A stable id from the problem's content: the same topic, difficulty and params give the same id."""
-    canonical = json.dumps(
-        {"topic": topic, "difficulty": difficulty.value, "params": dict(params)},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=_json_default,
-    )
+    canonical = _CANONICAL.encode({"topic": topic, "difficulty": difficulty.value, "params": dict(params)})
     return f"{topic}-{hashlib.sha256(canonical.encode()).hexdigest()[:10]}"
 
 

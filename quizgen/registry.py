@@ -239,15 +239,20 @@ class Draw:
     def matrix(self, rows: int, cols: int, low: int, high: int, channels: int | None = None) -> tuple:
         """A random integer matrix (H × W, or H × W × C) with values in [low, high], drawn row by row."""
         uniform, n = self.rng.random, high - low + 1
+        # int(uniform() * n) < n always: random() < 1 and the product rounds down below n (see _below).
         if channels is None:
-            return tuple(tuple(_below(uniform, n) + low for _ in range(cols)) for _ in range(rows))
+            return tuple(tuple([int(uniform() * n) + low for _ in range(cols)]) for _ in range(rows))
         return tuple(
-            tuple(tuple(_below(uniform, n) + low for _ in range(channels)) for _ in range(cols)) for _ in range(rows)
+            tuple([tuple([int(uniform() * n) + low for _ in range(channels)]) for _ in range(cols)]) for _ in range(rows)
         )
 
 
 def _below(uniform: Callable[[], float], n: int) -> int:
-    """A uniform integer in [0, n) from ``random()`` (n is small: the bias is below 2**-40)."""
+    """A uniform integer in [0, n) from ``random()``, for the small n generators use (the bias is n / 2**53).
+
+    ``random()`` is at most 1 − 2**-53, and for n < 2**53 that times n rounds to a float below n, so the
+    floor is at most n − 1; the ``min`` only guards the reasoning.
+    """
     return min(int(uniform() * n), n - 1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 from quizgen.engine import global_pool, output_length, pool2d
 from quizgen.engine.pooling import pool_windows
@@ -113,7 +114,6 @@ def pooling(draw: Draw) -> Problem:
         draw.reject("'same' padding makes no difference to this answer")
 
     layer = KERAS_LAYER[mode]
-    kwargs = {"pool_size": pool, "strides": strides, "padding": padding}
     channels_note = f" with {X.shape[2]} channels (shown one channel per matrix)" if X.has_channels else ""
     prompt = (
         f"Apply {text.pair(pool)} {mode} pooling with stride {text.pair(strides) if strides[0] != strides[1] else strides[0]} "
@@ -128,7 +128,7 @@ def pooling(draw: Draw) -> Problem:
         prompt=prompt,
         data=[MatrixData("X", X, "input feature map")],
         answer=answer_m,
-        solution=_solution(X, pool, strides, padding, mode, layer, kwargs, answer_m),
+        solution=_solution(X, pool, strides, padding, mode, layer, answer_m),
         mistakes=wrong,
     )
 
@@ -142,8 +142,32 @@ def _random_shape(draw: Draw) -> tuple[int, ...]:
     return draw.choice(((5, 5), (5, 5, 2), (6, 6, 2), (7, 7), (5, 6)))
 
 
-def _solution(X: Matrix, pool, strides, padding, mode, layer, kwargs, answer: Matrix) -> list[str]:
+def _solution(X: Matrix, pool, strides, padding, mode, layer, answer: Matrix) -> list[str]:
     h, w = X.shape[0], X.shape[1]
+    steps = list(_size_steps(h, w, pool, strides, padding, layer))
+    windows = pool_windows(h, w, pool, strides, padding)
+    num, term = text.num, text.term
+    answers = answer.channels()
+    for c, grid in enumerate(X.channels()):
+        prefix = f"Channel {c + 1}: " if X.has_channels else ""
+        out_grid = answers[c]
+        for i, line in enumerate(windows, 1):
+            out_row = out_grid[i - 1]
+            for j, (rows, cols, size) in enumerate(line, 1):
+                vals = [v for r in rows for v in grid[r][cols.start : cols.stop]]
+                if mode == "average":
+                    note = f" (only the {len(vals)} cells inside the map)" if len(vals) < size else ""
+                    frac = num(Fraction(sum(vals), len(vals)))
+                    steps.append(f"{prefix}out[{i},{j}] = ({' + '.join(map(term, vals))})/{len(vals)} = {frac}{note}.")
+                else:
+                    steps.append(f"{prefix}out[{i},{j}] = {mode}({', '.join(map(num, vals))}) = {num(out_row[j - 1])}.")
+    return steps
+
+
+@lru_cache(maxsize=256)
+def _size_steps(h: int, w: int, pool, strides, padding, layer: str) -> tuple[str, ...]:
+    """The solution's first steps: the Keras layer and the output size per axis (the same for many problems)."""
+    kwargs = {"pool_size": pool, "strides": strides, "padding": padding}
     steps = [f"Keras layer: {text.keras_call(layer, kwargs) if not layer.startswith('min') else layer}."]
     for axis, n, k, s in (("rows", h, pool[0], strides[0]), ("columns", w, pool[1], strides[1])):
         out = output_length(n, k, s, padding)
@@ -156,23 +180,7 @@ def _solution(X: Matrix, pool, strides, padding, mode, layer, kwargs, answer: Ma
             )
         else:
             steps.append(f"Output {axis}: ⌊(n − k)/s⌋ + 1 = ⌊({n} − {k})/{s}⌋ + 1 = {out}.")
-    windows = pool_windows(h, w, pool, strides, padding)
-    for c, grid in enumerate(X.channels()):
-        prefix = f"Channel {c + 1}: " if X.has_channels else ""
-        out_grid = answer.channels()[c]
-        for i, line in enumerate(windows):
-            for j, (rows, cols, size) in enumerate(line):
-                vals = [grid[r][cc] for r in rows for cc in cols]
-                result = text.num(out_grid[i][j])
-                if mode == "average":
-                    total = sum(vals)
-                    note = f" (only the {len(vals)} cells inside the map)" if len(vals) < size else ""
-                    expr = " + ".join(text.term(v) for v in vals)
-                    frac = text.num(Fraction(total, len(vals)))
-                    steps.append(f"{prefix}out[{i + 1},{j + 1}] = ({expr})/{len(vals)} = {frac}{note}.")
-                else:
-                    steps.append(f"{prefix}out[{i + 1},{j + 1}] = {mode}({', '.join(text.num(v) for v in vals)}) = {result}.")
-    return steps
+    return tuple(steps)
 
 
 def _global(draw: Draw, mode: str, X: Matrix) -> Problem:
