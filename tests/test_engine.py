@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction as F
 
+import numpy as np
 import pytest
 
 from quizgen.engine import (
@@ -34,6 +35,7 @@ from quizgen.engine import (
     separable_conv2d_params,
     trace_model,
 )
+from quizgen.engine.conv import LayerInput, check_layer, windows
 from quizgen.engine.model import apply_layer
 from quizgen.engine.sizes import as_pair, padding_amounts
 from quizgen.errors import ConfigError
@@ -441,6 +443,65 @@ def test_named_kernels_are_exact():
     assert named_kernel("Box blur")[0][0] == F(1, 9)
     assert sum(v for row in named_kernel("gaussian-blur") for v in row) == 1
     assert sum(v for row in named_kernel("edge") for v in row) == 0
+
+
+def scaled(grid, factor):
+    """Every value of a 2D or H × W × C map times ``factor``."""
+    return tuple(tuple(tuple(v * factor for v in c) if isinstance(c, tuple) else c * factor for c in row) for row in grid)
+
+
+@pytest.mark.parametrize(
+    "x, kernel",
+    [
+        pytest.param(X4, ((1, -2), (3, 0)), id="2D"),
+        pytest.param(X3, KERNELS["box_blur"], id="fractions"),
+        pytest.param(tuple(tuple((v, -v, 2 * v) for v in row) for row in X4), (((1, 0, 2), (0, -1, 1)),) * 2, id="channels"),
+    ],
+)
+def test_conv2d_stays_exact_beyond_64_bit_integers(x, kernel):
+    # Sums that could overflow int64 are done with Python ints; convolution is linear, so scaling the input
+    # scales the output by the same (huge) factor.
+    big = 10**30
+    for padding in ("valid", "same", 1):
+        assert conv2d(scaled(x, big), [kernel], 1, padding) == scaled(conv2d(x, [kernel], 1, padding), big)
+        assert conv2d(x, [scaled(kernel, big)], 1, padding) == scaled(conv2d(x, [kernel], 1, padding), big)
+        # Each fits in 64 bits, their products do not.
+        assert conv2d(scaled(x, 10**10), [scaled(kernel, 10**10)], 1, padding) == scaled(conv2d(x, [kernel], 1, padding), 10**20)
+
+
+def test_layer_input_sums_per_channel_add_up_to_the_filter():
+    def channel(m, c):
+        return tuple(tuple(cell[c] for cell in row) for row in m)
+
+    x = tuple(tuple((v, 10 - v) for v in row) for row in X4)
+    kernel = (((1, 2), (0, -1)), ((F(1, 2), 3), (-1, 0)))
+    channels, filters, has_channels = check_layer(x, [kernel])
+    assert has_channels and channels == (channel(x, 0), channel(x, 1)) and filters == [(channel(kernel, 0), channel(kernel, 1))]
+    layer = LayerInput(channels)
+    whole = layer.sums(filters[0], (2, 2), "same", (1, 1))
+    split = layer.sums(filters[0], (2, 2), "same", (1, 1), per_channel=True)
+    assert len(whole.numerators) == 1 and len(split.numerators) == 2
+    assert whole.grid() == split.grid() == channel(conv2d(x, [kernel], 2, "same"), 0)
+    for c in range(2):
+        alone = conv2d(channel(x, c), [channel(kernel, c)], 2, "same")
+        assert split.grid(channels=(c,)) == alone
+    # The kernel is 1/2 times whole numbers: ``times`` undoes that scale.
+    assert whole.kernel_scale == 2 and whole.grid(times=2) == tuple(tuple(2 * v for v in row) for row in whole.grid())
+    assert whole.grid(bias=F(1, 2), relu=True) == channel(conv2d(x, [kernel], 2, "same", [F(1, 2)], True), 0)
+
+
+def test_check_layer_reads_lists_arrays_and_tuples_alike():
+    x = [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]
+    as_tuples = tuple(tuple(tuple(cell) for cell in row) for row in x)
+    assert check_layer(x, [x]) == check_layer(as_tuples, [as_tuples])
+    assert check_layer(np.array(X3), [((1,),)]) == check_layer(X3, [((1,),)]) == ((X3,), [(((1,),),)], False)
+
+
+def test_windows_show_what_each_output_cell_covers():
+    # 'same' on 3 × 3 with a 2 × 2 kernel pads one row and column at the end.
+    covered = windows(X3, (2, 2), (1, 1), "same", fill=None)
+    assert covered[0] == (1, 2, 4, 5) and covered[2] == (3, None, 6, None) and covered[8] == (9, None, None, None)
+    assert windows(X5, (2, 2), (1, 1), "valid", (2, 2))[0] == (1, 3, 11, 13)
 
 
 # --- extras ------------------------------------------------------------------------------------------------

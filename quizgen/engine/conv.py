@@ -8,15 +8,23 @@ example is in fact the unflipped (Keras) one. :func:`flip_kernel` gives the flip
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
+from functools import lru_cache
+from itertools import chain
+from math import lcm
+from operator import itemgetter, mul
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 
-from quizgen.engine.grid import Grid2D, Number, exact, from_channels, normalize, to_channels
+
+from quizgen.engine.grid import Grid2D, Number, exact, normalize, to_channels
 from quizgen.engine.pooling import zero_pad
 from quizgen.engine.sizes import Padding, as_pair, check_padding, check_strides_dilation, output_length, padding_amounts
 from quizgen.errors import ConfigError, did_you_mean
+
+if TYPE_CHECKING:  # numpy is imported where the arithmetic runs: `quizgen make` starts faster without it
+    import numpy as np
 
 
 def _grid(rows: list[list[int]], scale: Fraction | int = 1) -> Grid2D:
@@ -62,6 +70,44 @@ def flip_kernel(kernel: Any) -> tuple:
     return tuple(tuple(reversed(tuple(row))) for row in reversed(tuple(kernel)))
 
 
+def check_layer(x: Any, kernels: Sequence[Any]) -> tuple[tuple[Grid2D, ...], list[tuple[Grid2D, ...]], bool]:
+    """The input's channels, each filter's per-channel slices, and whether the input has a channel axis —
+    after checking that every filter covers every input channel and that all filters have one size."""
+    if not kernels:
+        raise ConfigError("at least one kernel is needed")
+    channels, has_channels = _split(x, "input")
+    filters = []
+    for n, kernel in enumerate(kernels):
+        kch, k_has_channels = _split(kernel, f"kernel {n + 1}")
+        if k_has_channels != has_channels or len(kch) != len(channels):
+            raise ConfigError(
+                f"kernel {n + 1} has {len(kch)} channel(s) but the input has {len(channels)}: "
+                "a kernel must cover every input channel (k × k × C_in)"
+            )
+        filters.append(tuple(kch))
+    kh, kw = len(filters[0][0]), len(filters[0][0][0])
+    if any(len(f[0]) != kh or len(f[0][0]) != kw for f in filters):
+        raise ConfigError("all kernels of a layer must have the same size")
+    return channels, filters, has_channels
+
+
+def _split(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
+    """:func:`~quizgen.engine.grid.to_channels`, with a fast path for what the generators pass: rectangular
+    nested tuples of plain ints (anything else, including every error, goes the general way)."""
+    if type(x) is tuple and x and _only(tuple, x) and x[0] and len(set(map(len, x))) == 1:
+        cells = list(chain.from_iterable(x))
+        if _only(int, cells):
+            return (x,), False
+        if _only(tuple, cells) and cells[0] and len(set(map(len, cells))) == 1 and _only(int, chain.from_iterable(cells)):
+            return tuple(zip(*(tuple(zip(*row)) for row in x))), True  # channel c holds each row's cell[c]
+    return to_channels(x, name)
+
+
+def _only(kind: type, values: Iterable[Any]) -> bool:
+    """Whether every value is exactly of type ``kind`` (no subclass: a bool is not an int here)."""
+    return {kind}.issuperset(map(type, values))
+
+
 def conv2d(
     x: Any,
     kernels: Sequence[Any],
@@ -83,56 +129,241 @@ def conv2d(
     ``extra_first`` puts an odd 'same' padding cell at the top / left instead of Keras's bottom / right: not
     Keras, it computes the answer of that common mistake (as :func:`~quizgen.engine.pooling.pool2d` does).
     """
-    if not kernels:
-        raise ConfigError("at least one kernel is needed")
-    channels, has_channels = to_channels(x, "input")
-    h, w = len(channels[0]), len(channels[0][0])
-    filters = []
-    for n, kernel in enumerate(kernels):
-        kch, k_has_channels = to_channels(kernel, f"kernel {n + 1}")
-        if k_has_channels != has_channels or len(kch) != len(channels):
-            raise ConfigError(
-                f"kernel {n + 1} has {len(kch)} channel(s) but the input has {len(channels)}: "
-                "a kernel must cover every input channel (k × k × C_in)"
-            )
-        filters.append(kch)
+    channels, filters, has_channels = check_layer(x, kernels)
     kh, kw = len(filters[0][0]), len(filters[0][0][0])
-    if any(len(f[0]) != kh or len(f[0][0]) != kw for f in filters):
-        raise ConfigError("all kernels of a layer must have the same size")
     sh, sw = as_pair("strides", strides)
     dh, dw = as_pair("dilation_rate", dilation)
     check_strides_dilation((sh, sw), (dh, dw))
     padding = check_padding(padding)
+    _plan(len(channels[0]), len(channels[0][0]), len(channels), kh, kw, (sh, sw), padding, (dh, dw), extra_first)  # size errors
+    if bias is not None and len(bias) != len(filters):
+        raise ConfigError(f"bias needs one value per kernel ({len(filters)}), got {len(bias)}")
+    biases = [exact(b) for b in bias] if bias is not None else [0] * len(filters)
+    layer_input = LayerInput(channels)
+    sums = [layer_input.sums(f, (sh, sw), padding, (dh, dw), extra_first=extra_first) for f in filters]
+    return layer_output(sums, biases, relu, has_channels or len(filters) > 1)
+
+
+# --- the arithmetic ---------------------------------------------------------------------------------------
+# Each output cell is a dot product of the kernel with the cells its window covers. The input is zero-padded
+# and flattened once, so a window is a fixed set of positions, cached per geometry. Fractions are brought to
+# integers over one common denominator, so the sums are integer arithmetic — done by numpy in int64 when the
+# largest possible sum fits (always, for quiz-sized numbers), else with Python ints — and each output cell
+# becomes a Fraction at most once.
+
+_INT64_MAX = 2**63 - 1
+
+
+class _Plan(NamedTuple):
+    rows: int
+    cols: int
+    margin: int  # zeros on every side of the padded input the windows index into
+    positions: np.ndarray  # output cells (row-major) × taps (channel by channel, each row by row)
+    windows: tuple[Callable[[Sequence[Any]], tuple], ...]  # the same positions as one getter per output cell
+
+
+def _picker(positions: list[int]) -> Callable[[Sequence[Any]], tuple]:
+    """An itemgetter that returns a tuple even for a single position (a 1 × 1 kernel on one channel)."""
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda seq: (seq[only],)
+    return itemgetter(*positions)
+
+
+@lru_cache(maxsize=2048)
+def _plan(
+    h: int, w: int, depth: int, kh: int, kw: int, strides: tuple[int, int], padding: Padding, dilation: tuple[int, int], extra_first: bool
+) -> _Plan:
+    """Output size and windows for ``depth`` channels, each padded and flattened (see :func:`_padded`) and
+    laid one after the other."""
+    import numpy as np
+    # Pure in its arguments, and a quiz reuses a few geometries thousands of times: cached.
+    (sh, sw), (dh, dw) = strides, dilation
+    check_strides_dilation(strides, dilation)
     oh, ow = output_length(h, kh, sh, padding, dh), output_length(w, kw, sw, padding, dw)
     top, bottom = padding_amounts(h, kh, sh, padding, dh)
     left, right = padding_amounts(w, kw, sw, padding, dw)
     if extra_first:
         top, left = bottom, right
-    if bias is not None and len(bias) != len(filters):
-        raise ConfigError(f"bias needs one value per kernel ({len(filters)}), got {len(bias)}")
-    biases = [exact(b) for b in bias] if bias is not None else [0] * len(filters)
-
-    def at(ch: Grid2D, r: int, c: int) -> Number:
-        return ch[r][c] if 0 <= r < h and 0 <= c < w else 0
-
-    maps: list[Grid2D] = []
-    for f, b in zip(filters, biases):
-        out = []
-        for i in range(oh):
-            line = []
-            for j in range(ow):
-                total: Number = b
-                for ch, k in zip(channels, f):
-                    for a in range(kh):
-                        for bb in range(kw):
-                            weight = k[a][bb]
-                            if weight:
-                                total += weight * at(ch, i * sh - top + a * dh, j * sw - left + bb * dw)
-                total = normalize(Fraction(total)) if isinstance(total, Fraction) else total
-                line.append(max(total, 0) if relu else total)
-            out.append(tuple(line))
-        maps.append(tuple(out))
-    return from_channels(maps, has_channels or len(filters) > 1)
+    margin = max(top, bottom, left, right)
+    width = w + 2 * margin
+    plane = width * (h + 2 * margin)
+    taps = [c * plane + a * dh * width + b * dw for c in range(depth) for a in range(kh) for b in range(kw)]
+    corners = [(i * sh - top + margin) * width + j * sw - left + margin for i in range(oh) for j in range(ow)]
+    positions = [[corner + t for t in taps] for corner in corners]
+    return _Plan(oh, ow, margin, np.array(positions, dtype=np.intp), tuple(map(_picker, positions)))
 
 
-__all__ = ["KERNELS", "KERNEL_TITLES", "conv2d", "flip_kernel", "named_kernel", "zero_pad"]
+def _padded(grid: Sequence[Sequence[Any]], margin: int, fill: Any = 0) -> list:
+    """A 2D grid with ``margin`` cells of ``fill`` on every side, flattened row by row."""
+    edge = (len(grid[0]) + 2 * margin) * margin
+    flat: list = [fill] * (edge + margin)
+    gap = [fill] * (2 * margin)
+    for row in grid:
+        flat += row
+        flat += gap
+    flat += [fill] * (edge - margin)
+    return flat
+
+
+def _rows(values: Sequence[Any], cols: int) -> tuple:
+    return tuple(zip(*[iter(values)] * cols))
+
+
+def _integers(grids: Sequence[Grid2D]) -> tuple[Sequence[Grid2D], int, int]:
+    """2D grids of exact values as integers over their common denominator; that denominator; and the
+    largest absolute integer."""
+    values = list(chain.from_iterable(chain.from_iterable(grids)))
+    if _only(int, values):
+        return grids, 1, max(map(abs, values))
+    den = lcm(*(v.denominator for v in values))
+    grids = [tuple(tuple(v.numerator * (den // v.denominator) for v in row) for row in g) for g in grids]
+    return grids, den, max(abs(v.numerator) * (den // v.denominator) for v in values)
+
+
+class _Kernel(NamedTuple):
+    grids: Sequence[Grid2D]  # the channel slices as integers
+    scale: int  # their common denominator
+    largest: int  # the largest absolute weight
+    vector: np.ndarray | None  # all the slices, one after the other, row by row (None when too large for int64)
+
+
+@lru_cache(maxsize=512)
+def _kernel(kernel: tuple[Grid2D, ...]) -> _Kernel:
+    """A filter's channel slices as integers, ready for :meth:`LayerInput.sums`."""
+    import numpy as np
+    grids, den, largest = _integers(kernel)
+    return _Kernel(grids, den, largest, np.array(grids, dtype=np.int64).ravel() if largest <= _INT64_MAX else None)
+
+
+class FilterSums(NamedTuple):
+    """One filter's sums of products before bias and activation, as integers: the exact value of an output
+    cell is (the sum over ``numerators``) / ``denominator``."""
+
+    rows: int
+    cols: int
+    numerators: tuple[list[int], ...]  # per input channel, or one list already summed over the channels; row-major
+    denominator: int  # input scale × kernel scale
+    kernel_scale: int  # the kernel's common denominator: 9 for the box blur, 1 for an integer kernel
+
+    def values(self, bias: Number = 0, relu: bool = False, channels: Sequence[int] | None = None, times: int = 1) -> list:
+        """The output cells, row-major: the sum over ``channels`` (all by default) times ``times``, plus
+        ``bias``, then ReLU if asked — exact, with whole values as ints."""
+        parts = self.numerators if channels is None else [self.numerators[c] for c in channels]
+        totals = parts[0] if len(parts) == 1 else list(map(sum, zip(*parts)))
+        if times != 1:
+            totals = [t * times for t in totals]
+        den = self.denominator
+        if den == 1 and type(bias) is int:
+            values = [t + bias for t in totals] if bias else totals
+        else:
+            bias = Fraction(bias)
+            num, den = bias.numerator * den, bias.denominator * den
+            values = [normalize(Fraction(t * bias.denominator + num, den)) for t in totals]
+        return [v if v > 0 else 0 for v in values] if relu else values
+
+    def grid(self, bias: Number = 0, relu: bool = False, channels: Sequence[int] | None = None, times: int = 1) -> Grid2D:
+        """:meth:`values` as an H' × W' grid."""
+        return _rows(self.values(bias, relu, channels, times), self.cols)
+
+
+def layer_output(
+    sums: Sequence[FilterSums], biases: Sequence[Number], relu: bool, stacked: bool, channels: Sequence[int] | None = None
+) -> tuple:
+    """A layer's output from its filters' sums: H' × W' × F when ``stacked`` (a channel axis), else the one
+    filter's H' × W' grid. ``channels`` sums only those input channels."""
+    maps = [s.values(b, relu, channels) for s, b in zip(sums, biases)]
+    return _rows(list(zip(*maps)) if stacked else maps[0], sums[0].cols)
+
+
+class LayerInput:
+    """An already-checked input map (its channels, as from :func:`check_layer`) prepared once for many
+    cross-correlations — other kernels, strides, padding or dilation — as a quiz's mistakes need."""
+
+    __slots__ = ("_array", "_grids", "_padded", "_windows", "depth", "height", "largest", "scale", "width")
+
+    def __init__(self, channels: Sequence[Grid2D]) -> None:
+        import numpy as np
+        self.height, self.width, self.depth = len(channels[0]), len(channels[0][0]), len(channels)
+        self._grids, self.scale, self.largest = _integers(channels)
+        self._array = np.array(self._grids, dtype=np.int64) if self.largest <= _INT64_MAX else None
+        self._padded: dict[int, np.ndarray] = {}  # by margin
+        self._windows: dict[tuple, np.ndarray] = {}  # by geometry
+
+    def _covered(self, geometry: tuple, plan: _Plan) -> np.ndarray:
+        """Output cells × taps: the input values each window covers (channels one after the other)."""
+        import numpy as np
+        windows = self._windows.get(geometry)
+        if windows is None:
+            m = plan.margin
+            padded = self._padded.get(m)
+            if padded is None:
+                padded = np.zeros((self.depth, self.height + 2 * m, self.width + 2 * m), dtype=np.int64)
+                padded[:, m : m + self.height, m : m + self.width] = self._array
+                padded = self._padded[m] = padded.ravel()
+            windows = self._windows[geometry] = padded[plan.positions]
+        return windows
+
+    def sums(
+        self,
+        kernel: tuple[Grid2D, ...],
+        strides: tuple[int, int],
+        padding: Padding,
+        dilation: tuple[int, int],
+        *,
+        extra_first: bool = False,
+        per_channel: bool = False,
+    ) -> FilterSums:
+        """One filter (a tuple of k_h × k_w slices, one per input channel) slid over the input, its sums kept
+        per input channel if asked. Raises ConfigError when the kernel does not fit or the geometry is one
+        Keras refuses."""
+        k = _kernel(kernel)
+        geometry = (len(kernel[0]), len(kernel[0][0]), strides, padding, dilation, extra_first)
+        plan = _plan(self.height, self.width, self.depth, *geometry)
+        if k.vector is not None and self._array is not None and self.largest * k.largest * len(k.vector) <= _INT64_MAX:
+            windows = self._covered(geometry, plan)
+            if per_channel and self.depth > 1:
+                by_channel = windows.reshape(len(windows), self.depth, -1) * k.vector.reshape(self.depth, -1)
+                numerators = tuple(by_channel.sum(axis=2).T.tolist())
+            else:
+                numerators = ((windows @ k.vector).tolist(),)
+        else:  # sums that could overflow int64: Python ints, one channel at a time
+            one = _plan(self.height, self.width, 1, *geometry)
+            numerators = tuple(
+                [sum(map(mul, window(plane), weights)) for window in one.windows]
+                for plane, weights in zip(
+                    (_padded(g, one.margin) for g in self._grids), (tuple(chain.from_iterable(g)) for g in k.grids)
+                )
+            )
+        return FilterSums(plan.rows, plan.cols, numerators, self.scale * k.scale, k.scale)
+
+
+def windows(
+    grid: Sequence[Sequence[Any]],
+    kernel_size: tuple[int, int],
+    strides: tuple[int, int],
+    padding: Padding,
+    dilation: tuple[int, int] = (1, 1),
+    *,
+    fill: Any = 0,
+) -> list[tuple]:
+    """What each output cell's window covers of a 2D grid (of anything): per output cell, row-major, the
+    covered values in kernel order (row by row), with ``fill`` where the window hangs over the padding."""
+    plan = _plan(len(grid), len(grid[0]), 1, kernel_size[0], kernel_size[1], strides, padding, dilation, False)
+    plane = _padded(grid, plan.margin, fill)
+    return [window(plane) for window in plan.windows]
+
+
+__all__ = [
+    "KERNELS",
+    "KERNEL_TITLES",
+    "FilterSums",
+    "LayerInput",
+    "check_layer",
+    "conv2d",
+    "flip_kernel",
+    "layer_output",
+    "named_kernel",
+    "windows",
+    "zero_pad",
+]

@@ -8,12 +8,12 @@ dilation.
 
 from __future__ import annotations
 
-from fractions import Fraction
-from math import lcm
+from functools import lru_cache
+from itertools import chain
 
 from quizgen import text
-from quizgen.engine import KERNELS, conv2d, flip_kernel, named_kernel, output_length
-from quizgen.engine.conv import KERNEL_TITLES
+from quizgen.engine import KERNELS, flip_kernel, named_kernel, output_length
+from quizgen.engine.conv import KERNEL_TITLES, FilterSums, LayerInput, check_layer, layer_output, windows
 from quizgen.engine.sizes import effective_kernel, padding_amounts
 from quizgen.errors import ConfigError, UserError
 from quizgen.mistakes import mistake
@@ -160,7 +160,7 @@ def convolution(draw: Draw) -> Problem:
     kernels = [_expand(k, channels) for k in names]
     data_fixed = draw.is_pinned("inputs") and draw.is_pinned("kernel") and (filters == 1 or draw.is_pinned("kernel_2"))
     for k in names:
-        if not isinstance(k, str) and all(v == 0 for v in Matrix(k).cells()) and not data_fixed:
+        if not isinstance(k, str) and not any(Matrix(k).cells()) and not data_fixed:
             draw.reject("a kernel of zeros")
     if not draw.is_pinned("kernel") and not isinstance(first, str) and all(flip_kernel(k) == k for k in kernels):
         draw.reject("a symmetric random kernel hides the flipped-kernel mistake")
@@ -174,14 +174,16 @@ def convolution(draw: Draw) -> Problem:
     activation = draw("activation", lambda: "relu" if "relu" in focus else "linear")
     relu = activation == "relu"
 
-    args = dict(strides=strides, padding=padding, dilation=dilation)
-    answer = Matrix(conv2d(x, kernels, bias=bias, relu=relu, **args))
-    wrong, targeted = _mistakes(x, kernels, bias, relu, strides, padding, dilation, kernel_size, (h, w))
+    layer = _Layer(x, kernels, strides, padding, dilation, bias, relu)
+    odd_split = padding == "same" and _odd_same_padding((h, w), kernel_size, strides, dilation)
+    # Checked before the mistakes are worked out, as they cost far more than this test (which draws nothing).
+    if d is Difficulty.HARD and padding == "same" and strides != (1, 1) and not odd_split and not shape_fixed:
+        draw.reject("'same' with a stride should need an odd padding on hard problems")
+    answer = layer.output(layer.sums, bias, relu)
+    wrong, targeted = _mistakes(layer, odd_split)
     for m in wrong:
         if m.name in targeted and m.answer == answer and not data_fixed:
             draw.reject(f"the {m.name} mistake gives the right answer here")
-    if d is Difficulty.HARD and padding == "same" and strides != (1, 1) and "same-split-wrong" not in targeted and not shape_fixed:
-        draw.reject("'same' with a stride should need an odd padding on hard problems")
 
     params = {
         "inputs": x,
@@ -204,7 +206,7 @@ def convolution(draw: Draw) -> Problem:
         prompt=_prompt(X, names, kernel_size, filters, strides, padding, dilation, bias, relu),
         data=_data(X, names, kernels),
         answer=answer,
-        solution=_solution(x, names, kernels, kernel_size, strides, padding, dilation, bias, relu, answer),
+        solution=_solution(layer, names, kernel_size, answer),
         mistakes=wrong,
     )
 
@@ -291,11 +293,6 @@ def _expand(kernel, channels: int) -> tuple:
     return tuple(tuple((v,) * channels for v in row) for row in g)
 
 
-def first_channel(grid) -> tuple:
-    """Channel 1 of an H × W × C map, kept as H × W × 1."""
-    return tuple(tuple((cell[0],) for cell in row) for row in grid)
-
-
 def kernels_from_params(params) -> list[tuple]:
     """The filters of a convolution problem as the layer uses them (k × k × C when the input has channels),
     rebuilt from its params — for the Keras cross-check."""
@@ -305,36 +302,70 @@ def kernels_from_params(params) -> list[tuple]:
     return [_expand(k, channels) for k in names]
 
 
-# --- mistakes ---------------------------------------------------------------------------------------------
+# --- the layer and its mistakes ---------------------------------------------------------------------------
 
 
-def _mistakes(x, kernels, bias, relu, strides, padding, dilation, kernel_size, hw) -> tuple[list[Mistake], set[str]]:
+class _Layer:
+    """The problem's Conv2D layer, checked once. The answer, every mistake's wrong answer and the worked
+    solution all come from per-channel sums of products the engine computes once per geometry and kernel."""
+
+    def __init__(self, x, kernels, strides, padding, dilation, bias, relu) -> None:
+        self.channels, self.filters, self.has_channels = check_layer(x, kernels)
+        self.input = LayerInput(self.channels)
+        self.strides, self.padding, self.dilation = strides, padding, dilation
+        self.bias, self.relu = bias, relu
+        # Kept per input channel: the worked solution shows each channel's sum.
+        self.sums = [self.input.sums(f, strides, padding, dilation, per_channel=True) for f in self.filters]
+
+    def slide(self, filters=None, *, strides=None, padding=None, dilation=None, extra_first=False) -> list[FilterSums]:
+        """Each filter's sums with some settings changed (ConfigError when the kernel then does not fit)."""
+        strides = self.strides if strides is None else strides
+        padding = self.padding if padding is None else padding
+        dilation = self.dilation if dilation is None else dilation
+        slide = self.input.sums
+        return [slide(f, strides, padding, dilation, extra_first=extra_first) for f in filters or self.filters]
+
+    def output(self, sums: list[FilterSums], bias, relu: bool, channels=None) -> Matrix:
+        """The layer's output from some sums, a bias (None for none) and ReLU or not — summing only some input
+        channels if asked."""
+        biases = bias if bias is not None else (0,) * len(sums)
+        return Matrix(layer_output(sums, biases, relu, self.has_channels or len(sums) > 1, channels))
+
+
+def _odd_same_padding(hw, kernel_size, strides, dilation) -> bool:
+    """Whether 'same' padding needs an odd number of zeros on some axis (so Keras puts the extra one at the end)."""
+    return any(sum(padding_amounts(n, k, s, "same", dd)) % 2 for n, k, s, dd in zip(hw, kernel_size, strides, dilation))
+
+
+def _mistakes(layer: _Layer, odd_split: bool) -> tuple[list[Mistake], set[str]]:
     """Each mistake's wrong answer from the engine with the mistake applied, and the names this problem is
-    meant to catch (a problem is redrawn when one of those gives the right answer by coincidence)."""
+    meant to catch (a problem is redrawn when one of those gives the right answer by coincidence).
+    ``odd_split``: 'same' padding with an odd number of zeros on some axis."""
     wrong: list[Mistake] = []
     targeted: set[str] = set()
-    base = dict(x=x, kernels=kernels, strides=strides, padding=padding, bias=bias, relu=relu, dilation=dilation)
 
-    def alt(name: str, target: bool = True, **changes) -> None:
+    def alt(name: str, target: bool = True, sums=None, bias=layer.bias, relu=layer.relu, channels=None, **changes) -> None:
         try:
-            wrong.append(mistake(name, Matrix(conv2d(**{**base, **changes}))))
+            sums = layer.slide(**changes) if sums is None else sums
         except ConfigError:
             return
+        wrong.append(mistake(name, layer.output(sums, bias, relu, channels)))
         if target:
             targeted.add(name)
 
-    if any(flip_kernel(k) != k for k in kernels):
-        alt("flipped-kernel", kernels=[flip_kernel(k) for k in kernels])
-    if relu:
-        alt("forgot-relu", relu=False)
-    if bias is not None and any(bias):
-        alt("forgot-conv-bias", bias=None)
-    if Matrix(x).has_channels and Matrix(x).shape[2] > 1:
-        alt("single-channel-only", x=first_channel(x), kernels=[first_channel(k) for k in kernels])
+    strides, padding, dilation = layer.strides, layer.padding, layer.dilation
+    flipped = [tuple(map(flip_kernel, f)) for f in layer.filters]
+    if flipped != layer.filters:
+        alt("flipped-kernel", filters=flipped)
+    if layer.relu:
+        alt("forgot-relu", sums=layer.sums, relu=False)
+    if layer.bias is not None and any(layer.bias):
+        alt("forgot-conv-bias", sums=layer.sums, bias=None)
+    if len(layer.channels) > 1:
+        alt("single-channel-only", sums=layer.sums, channels=(0,))
     if padding == "same":
         alt("same-valid-confused", padding="valid")
-        odd = any(sum(padding_amounts(n, k, s, "same", dd)) % 2 for n, k, s, dd in zip(hw, kernel_size, strides, dilation))
-        if odd:
+        if odd_split:
             alt("same-split-wrong", extra_first=True)
     elif padding == "valid":
         alt("same-valid-confused", target=False, padding="same")
@@ -421,6 +452,7 @@ def _data(X: Matrix, names, kernels) -> list[MatrixData]:
     return data
 
 
+@lru_cache(maxsize=1024)
 def _keras(kernel_size, filters, strides, padding, dilation, bias, relu) -> str:
     kwargs = {"filters": filters, "kernel_size": kernel_size, "strides": strides}
     kwargs["padding"] = padding if isinstance(padding, str) else "valid"
@@ -436,7 +468,8 @@ def _keras(kernel_size, filters, strides, padding, dilation, bias, relu) -> str:
     return f"Keras: {call}. The kernel slides over X as printed, without being flipped (a cross-correlation)."
 
 
-def _size_steps(hw, kernel_size, strides, padding, dilation) -> list[str]:
+@lru_cache(maxsize=1024)
+def _size_steps(hw, kernel_size, strides, padding, dilation) -> tuple[str, ...]:
     axes = [("rows", hw[0], kernel_size[0], strides[0], dilation[0]), ("columns", hw[1], kernel_size[1], strides[1], dilation[1])]
     if axes[0][1:] == axes[1][1:]:
         axes = [("rows and columns", *axes[0][1:])]
@@ -460,73 +493,87 @@ def _size_steps(hw, kernel_size, strides, padding, dilation) -> list[str]:
             steps.append(
                 f"Output {axis}: {span_note}⌊(n + 2p − {kk})/s⌋ + 1 = ⌊({n} + 2·{padding} − {span})/{s}⌋ + 1 = {out}."
             )
-    return steps
+    return tuple(steps)
 
 
-def _scale(kernel) -> int:
-    """The common denominator of a kernel's weights (9 for the box blur), 1 for an integer kernel."""
-    return lcm(*(Fraction(v).denominator for v in Matrix(kernel).cells()))
+class _Memo(dict):
+    """A one-argument text function with memory: a solution writes the same few numbers again and again.
+    (Equal numbers read alike, so int and Fraction keys may share an entry.)"""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, value):
+        if len(self) > 4096:  # pinned values could be anything: stay small
+            self.clear()
+        self[value] = written = self.fn(value)
+        return written
 
 
-def _solution(x, names, kernels, kernel_size, strides, padding, dilation, bias, relu, answer: Matrix) -> list[str]:
-    X = Matrix(x)
-    hw = (X.shape[0], X.shape[1])
-    filters = len(kernels)
-    steps = [_keras(kernel_size, filters, strides, padding, dilation, bias, relu)]
+_term = _Memo(text.term).__getitem__  # "5", "(−1)", "(1/9)": a number inside a product
+_num = _Memo(text.num).__getitem__
+
+
+def _solution(layer: _Layer, names, kernel_size, answer: Matrix) -> list[str]:
+    strides, padding, dilation, bias = layer.strides, layer.padding, layer.dilation, layer.bias
+    hw = (layer.input.height, layer.input.width)
+    filters = len(layer.filters)
+    steps = [_keras(kernel_size, filters, strides, padding, dilation, bias, layer.relu)]
     steps += _size_steps(hw, kernel_size, strides, padding, dilation)
-    args = dict(strides=strides, padding=padding, dilation=dilation)
-    sums = Matrix(conv2d(x, kernels, **args)).channels() if filters > 1 or X.has_channels else (conv2d(x, kernels, **args),)
-    grids = X.channels()
-    for f, kernel in enumerate(kernels):
+    several = len(layer.channels) > 1
+    # Per input channel and output cell (row-major), what the window covers, already as terms ("(−3)"; "0" for padding).
+    covered = [
+        windows(tuple(tuple(map(_term, row)) for row in g), kernel_size, strides, padding, dilation, fill="0")
+        for g in layer.channels
+    ]
+    for f, (kernel, sums) in enumerate(zip(layer.filters, layer.sums)):
         prefix = f"Filter {f + 1}: " if filters > 1 else ""
-        k_grids = Matrix(kernel).channels()
-        scale = _scale(kernel)
+        scale = sums.kernel_scale
         if scale > 1:
-            whole = tuple(tuple(tuple(v * scale for v in c) if isinstance(c, tuple) else c * scale for c in row) for row in kernel)
             steps.append(
                 f"{prefix}K is 1/{scale} times a kernel of whole numbers: sum the products with the whole numbers, "
                 f"then divide by {scale}."
             )
-            k_grids = Matrix(whole).channels()
-            scaled = Matrix(conv2d(x, [whole], **args)).channels()
-        per_channel = [Matrix(conv2d(g, [k], **args)).channels()[0] for g, k in zip(grids, k_grids)] if len(grids) > 1 else None
-        for i, row in enumerate(sums[f]):
-            for j, value in enumerate(row):
-                products = [_products(g, k, i, j, hw, kernel_size, strides, padding, dilation) for g, k in zip(grids, k_grids)]
-                parts = [" + ".join(f"({s})" for s in products) if per_channel else products[0]]
-                if per_channel:
-                    parts.append(" + ".join(text.term(p[i][j]) for p in per_channel))
-                if scale > 1:
-                    parts = [f"(1/{scale})·({part})" for part in parts]
-                    parts.append(f"{text.plain(scaled[0][i][j])}/{scale}")
-                if parts[-1] != text.num(value):
-                    parts.append(text.num(value))
-                steps.append(f"{prefix}out[{i + 1},{j + 1}] = {' = '.join(parts)}.")
+        # Each channel's products at each output cell, "1·1 + 2·0 + 4·0 + 5·(−1)" (with the whole-number weights
+        # when K is scaled): the weights go into a template once, the covered cells fill it in.
+        templates = [" + ".join(["%s·" + _term(v * scale) for v in chain.from_iterable(g)]) for g in kernel]
+        products = [[template % cell for cell in cells] for template, cells in zip(templates, covered)]
+        # The columns of the "out[i,j] = … = …" lines.
+        if several:
+            per_channel = [sums.values(channels=(c,), times=scale) for c in range(len(kernel))]
+            columns = [
+                [" + ".join([f"({p})" for p in cell]) for cell in zip(*products)],
+                [" + ".join(map(_term, cell)) for cell in zip(*per_channel)],
+            ]
+        else:
+            columns = [products[0]]
+        # Last, the value. A scaled kernel's line ends with the whole-number sum over the scale, then the value
+        # unless that is already it ("46/9", "45/9 = 5"); otherwise the line so far ends with a sum, never the value.
+        values = list(map(_num, sums.values()))
+        if scale > 1:
+            columns = [[f"(1/{scale})·({part})" for part in column] for column in columns]
+            whole = [f"{text.plain(v)}/{scale}" for v in sums.values(times=scale)]
+            values = [w if w == v else f"{w} = {v}" for w, v in zip(whole, values)]
+        columns.append(values)
+        labels = _cell_labels(sums.rows, sums.cols)
+        steps += [f"{prefix}{label} = {' = '.join(parts)}." for label, *parts in zip(labels, *columns)]
     if bias is not None:
-        biased = Matrix(conv2d(x, kernels, bias=bias, **args)).channels()
-        for f, b in enumerate(bias):
+        for f, (b, sums) in enumerate(zip(bias, layer.sums)):
             prefix = f"Filter {f + 1}: " if filters > 1 else ""
-            steps.append(f"{prefix}Add the bias b = {text.num(b)} to every cell → {_rows(biased[f])}.")
-    if relu:
+            steps.append(f"{prefix}Add the bias b = {text.num(b)} to every cell → {_rows(sums.grid(b))}.")
+    if layer.relu:
         for f, grid in enumerate(answer.channels()):
             prefix = f"Filter {f + 1}: " if filters > 1 else ""
             steps.append(f"{prefix}ReLU, max(0, v), turns the negative values into 0 → {_rows(grid)}.")
     return steps
 
 
+@lru_cache(maxsize=64)
+def _cell_labels(rows: int, cols: int) -> tuple[str, ...]:
+    """The output cells' names in the worked solution, row by row: out[1,1], out[1,2], …"""
+    return tuple(f"out[{i + 1},{j + 1}]" for i in range(rows) for j in range(cols))
+
+
 def _rows(grid) -> str:
-    return "rows " + "; ".join(", ".join(text.num(v) for v in row) for row in grid)
-
-
-def _products(grid, kernel, i, j, hw, kernel_size, strides, padding, dilation) -> str:
-    """The products one output cell sums, "1·1 + 2·0 + 4·0 + 5·(−1)"; padded cells show as 0."""
-    (h, w), (kh, kw), (sh, sw), (dh, dw) = hw, kernel_size, strides, dilation
-    top = padding_amounts(h, kh, sh, padding, dh)[0]
-    left = padding_amounts(w, kw, sw, padding, dw)[0]
-    terms = []
-    for a in range(kh):
-        for b in range(kw):
-            r, c = i * sh - top + a * dh, j * sw - left + b * dw
-            value = grid[r][c] if 0 <= r < h and 0 <= c < w else 0
-            terms.append(f"{text.term(value)}·{text.term(kernel[a][b])}")
-    return " + ".join(terms)
+    return "rows " + "; ".join(", ".join(map(_num, row)) for row in grid)
