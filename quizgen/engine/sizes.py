@@ -17,6 +17,8 @@ PADDING_MODES = ("valid", "same")
 
 def check_positive(name: str, value: object) -> int:
     """Return ``value`` if it is an int >= 1, else raise ConfigError naming it."""
+    if type(value) is int and value >= 1:  # the common case, fast
+        return value
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{name!r} must be an integer >= 1 (got {value!r})")
     return value
@@ -82,22 +84,35 @@ def output_length(
     stride or size below 1, and for strides > 1 together with dilation > 1 (which Keras's Conv1D / Conv2D
     refuse; ``strided_dilation=True`` allows it, as DepthwiseConv2D and SeparableConv2D do).
     """
-    check_positive("input size", n)
-    check_positive("kernel size", k)
-    check_positive("strides", s)
-    check_positive("dilation_rate", dilation)
-    padding = check_padding(padding)
-    if not strided_dilation:
+    if not (
+        type(n) is int and type(k) is int and type(s) is int and type(dilation) is int
+        and n >= 1 and k >= 1 and s >= 1 and dilation >= 1
+    ):  # checked one by one only when the quick test fails, so that the first bad value is named
+        check_positive("input size", n)
+        check_positive("kernel size", k)
+        check_positive("strides", s)
+        check_positive("dilation_rate", dilation)
+    if padding != "valid" and padding != "same":
+        padding = check_padding(padding)
+    if not strided_dilation and s > 1 and dilation > 1:
         check_strides_dilation((s,), (dilation,))
+    return axis_length(n, k, s, padding, dilation)
+
+
+def axis_length(n: int, k: int, s: int, padding: Padding, dilation: int = 1) -> int:
+    """:func:`output_length` for a kernel, stride, padding and dilation already checked (ints >= 1, a normalised
+    padding, no refused stride-dilation pair): checks only ``n``, and that the kernel fits the padded input."""
+    if type(n) is not int or n < 1:
+        check_positive("input size", n)
     if padding == "same":
         return -(-n // s)
-    before, after = padding_amounts(n, k, s, padding, dilation)
-    span = effective_kernel(k, dilation)
-    padded = n + before + after
+    pad = 0 if padding == "valid" else 2 * padding
+    span = dilation * (k - 1) + 1
+    padded = n + pad
     if span > padded:
         what = f"dilated kernel span {span}" if dilation > 1 else f"kernel size {k}"
         raise ConfigError(
-            f"{what} is larger than the padded input ({n} + {before + after} padding = {padded}); "
+            f"{what} is larger than the padded input ({n} + {pad} padding = {padded}); "
             "the output would be empty"
         )
     return (padded - span) // s + 1

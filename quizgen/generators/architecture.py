@@ -8,12 +8,12 @@ mistaken count of the layers concerned from the engine's parameter formulas.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from quizgen import text
 from quizgen.engine import LayerSpec, Trace, conv2d_params, dense_params, trace_model
-from quizgen.engine.model import LayerRow, canonical_class
+from quizgen.engine.model import LayerMemo, LayerRow, apply_layer, canonical_class, derived_layer
 from quizgen.engine.params import NO_PARAMS, ParamCount, depthwise_conv2d_params
 from quizgen.engine.sizes import as_pair, effective_kernel
 from quizgen.errors import ConfigError, UserError
@@ -83,39 +83,7 @@ def architecture(draw: Draw) -> Problem:
     params = {"input_shape": tuple(input_shape), "layers": tuple(layers), "ask": ask, "batch_norm": batch_norm}
     if head is not None:
         params["head"] = head
-    data = [ModelData(tuple(input_shape), tuple(layers))]
-    if pair is None:
-        answer = _table(trace) if ask == "table" else trace.total
-        wrong = [
-            mistake(name, _table(t) if ask == "table" else t.total) for name, t in _mistaken_traces(input_shape, layers, trace)
-        ]
-        steps = _layer_steps(trace, layers) + [_total_step(trace)]
-        title = f"{'Shapes and parameters' if ask == 'table' else 'Parameters'} of a CNN with {len(layers)} layers"
-        prompt = _prompt(ask, input_shape)
-    else:
-        (with_flatten, a), (with_gap, b) = pair
-        answer = a.total - b.total
-        wrong_a = dict(_mistaken_traces(input_shape, with_flatten, a))
-        wrong_b = dict(_mistaken_traces(input_shape, with_gap, b))
-        wrong = [
-            mistake(name, wrong_a.get(name, a).total - wrong_b.get(name, b).total)
-            for name in dict.fromkeys([*wrong_a, *wrong_b])
-        ]
-        data = [
-            ModelData(tuple(input_shape), tuple(with_flatten), "Model A"),
-            ModelData(tuple(input_shape), tuple(with_gap), "Model B"),
-        ]
-        steps = (
-            [f"Model A: {s}" for s in _layer_steps(a, with_flatten) + [_total_step(a)]]
-            + [f"Model B: {s}" for s in _layer_steps(b, with_gap) + [_total_step(b)]]
-            + [f"Savings: {text.num(a.total)} − {text.num(b.total)} = {text.num(answer)} parameters."]
-        )
-        title = "Parameters saved by a GlobalAveragePooling2D head"
-        prompt = (
-            f"Model A (input shape {text.shape_tuple(input_shape)}) ends with Flatten and Dense "
-            "layers; model B has the same layers up to there, then GlobalAveragePooling2D and the output "
-            "Dense layer. How many fewer parameters does model B have than model A?"
-        )
+    title, prompt, data, answer, steps, wrong = _solved(ask, tuple(input_shape), tuple(layers), trace, pair)
     return make_problem(
         topic="architecture",
         difficulty=d,
@@ -127,6 +95,63 @@ def architecture(draw: Draw) -> Problem:
         solution=steps,
         mistakes=wrong,
     )
+
+
+# Everything but the params follows from what is asked and the model, and models come back problem after
+# problem (a quiz section pins one; the random ones are built from a few shared layer objects). Kept by
+# (ask, input shape, layer objects); each entry holds on to its layers, so no other layer can take their ids.
+_SOLVED: dict[tuple, tuple[tuple[LayerSpec, ...], tuple]] = {}
+
+
+def _solved(ask: str, input_shape: tuple[int, ...], layers: tuple[LayerSpec, ...], trace: Trace, pair) -> tuple:
+    """(title, prompt, data, answer, solution steps, mistakes) of the problem about ``layers``."""
+    key = (ask, input_shape, *map(id, layers))
+    known = _SOLVED.get(key)
+    if known is not None:
+        return known[1]
+    solved = _solve(ask, input_shape, layers, trace, pair)
+    if len(_SOLVED) >= 2048:
+        _SOLVED.clear()
+    _SOLVED[key] = (layers, solved)
+    return solved
+
+
+def _solve(ask: str, input_shape: tuple[int, ...], layers: tuple[LayerSpec, ...], trace: Trace, pair) -> tuple:
+    data: tuple[ModelData, ...] = (ModelData(input_shape, layers),)
+    if pair is None:
+        answer = _table(trace) if ask == "table" else trace.total
+        wrong = tuple(
+            mistake(name, _table(t, (trace, answer)) if ask == "table" else t.total)
+            for name, t in _mistaken_traces(input_shape, layers, trace)
+        )
+        steps = tuple(_layer_steps(trace, layers) + [_total_step(trace)])
+        title = f"{'Shapes and parameters' if ask == 'table' else 'Parameters'} of a CNN with {len(layers)} layers"
+        prompt = _prompt(ask, input_shape)
+    else:
+        (with_flatten, a), (with_gap, b) = pair
+        answer = a.total - b.total
+        wrong_a = dict(_mistaken_traces(input_shape, with_flatten, a))
+        wrong_b = dict(_mistaken_traces(input_shape, with_gap, b))
+        wrong = tuple(
+            mistake(name, wrong_a.get(name, a).total - wrong_b.get(name, b).total)
+            for name in dict.fromkeys([*wrong_a, *wrong_b])
+        )
+        data = (
+            ModelData(input_shape, tuple(with_flatten), "Model A"),
+            ModelData(input_shape, tuple(with_gap), "Model B"),
+        )
+        steps = tuple(
+            [f"Model A: {s}" for s in _layer_steps(a, with_flatten) + [_total_step(a)]]
+            + [f"Model B: {s}" for s in _layer_steps(b, with_gap) + [_total_step(b)]]
+            + [f"Savings: {text.num(a.total)} − {text.num(b.total)} = {text.num(answer)} parameters."]
+        )
+        title = "Parameters saved by a GlobalAveragePooling2D head"
+        prompt = (
+            f"Model A (input shape {text.shape_tuple(input_shape)}) ends with Flatten and Dense "
+            "layers; model B has the same layers up to there, then GlobalAveragePooling2D and the output "
+            "Dense layer. How many fewer parameters does model B have than model A?"
+        )
+    return title, prompt, data, answer, steps, wrong
 
 
 # --- models -----------------------------------------------------------------------------------------------
@@ -163,10 +188,10 @@ def gap_models(layers: Sequence[LayerSpec]) -> tuple[tuple[LayerSpec, ...], tupl
         dense = [i for i, c in enumerate(classes) if c == "Dense" and i > cut]
         if not dense:
             raise UserError("ask=gap_savings needs a Dense output layer after Flatten")
-        return layers, layers[:cut] + (LayerSpec("GlobalAveragePooling2D"),) + layers[dense[-1] :]
+        return layers, layers[:cut] + (GAP,) + layers[dense[-1] :]
     if "GlobalAveragePooling2D" in classes:
         cut = classes.index("GlobalAveragePooling2D")
-        return layers[:cut] + (LayerSpec("Flatten"),) + layers[cut + 1 :], layers
+        return layers[:cut] + (FLATTEN,) + layers[cut + 1 :], layers
     raise UserError("ask=gap_savings needs a model with a Flatten or a GlobalAveragePooling2D head")
 
 
@@ -185,42 +210,59 @@ def _random_input_shape(draw: Draw) -> tuple[int, int, int]:
     return (n, n, draw.choice((1, 3, 3)))
 
 
+# The random models are made of these layers, each built once: the engine keeps its checks and results on a
+# layer object, so reusing the objects lets every problem share them.
+@lru_cache(maxsize=None)
 def _conv(filters: int, k: int, **kwargs) -> LayerSpec:
     return LayerSpec("Conv2D", {"filters": filters, "kernel_size": (k, k), **kwargs, "activation": "relu"})
+
+
+@lru_cache(maxsize=None)
+def _dense(units: int, activation: str) -> LayerSpec:
+    return LayerSpec("Dense", {"units": units, "activation": activation})
+
+
+POOL_2 = LayerSpec("MaxPooling2D", {"pool_size": (2, 2)})
+POOL_2_STRIDE_2 = LayerSpec("MaxPooling2D", {"pool_size": (2, 2), "strides": 2})
+HARD_POOLS = (
+    LayerSpec("MaxPooling2D", {"pool_size": (3, 3), "strides": 2}),
+    POOL_2,
+    LayerSpec("AveragePooling2D", {"pool_size": (2, 2)}),
+)
+LAST_POOLS = (LayerSpec("MaxPooling2D", {"pool_size": (2, 2), "padding": "same"}), POOL_2)
+FLATTEN = LayerSpec("Flatten")
+GAP = LayerSpec("GlobalAveragePooling2D")
+DROPOUT = LayerSpec("Dropout", {"rate": 0.5})
+BATCH_NORM = LayerSpec("BatchNormalization")
 
 
 def _random_layers(draw: Draw, batch_norm: bool, head: str) -> tuple[LayerSpec, ...]:
     d = draw.difficulty
     if d is Difficulty.EASY:
-        body = [_conv(draw.choice((8, 16, 32)), draw.choice((3, 3, 5))), LayerSpec("MaxPooling2D", {"pool_size": (2, 2)})]
+        body = [_conv(draw.choice((8, 16, 32)), draw.choice((3, 3, 5))), POOL_2]
     elif d is Difficulty.MEDIUM:
         padding = draw.choice(("same", "valid"))
         f, k = draw.choice((16, 32)), draw.choice((3, 3, 5))
-        pool = LayerSpec("MaxPooling2D", {"pool_size": (2, 2), "strides": 2})
-        body = [_conv(f, k, padding=padding), pool, _conv(2 * f, 3, padding=padding), pool]
+        body = [_conv(f, k, padding=padding), POOL_2_STRIDE_2, _conv(2 * f, 3, padding=padding), POOL_2_STRIDE_2]
     else:
         f = draw.choice((16, 32))
         first = _conv(f, draw.choice((3, 5)), strides=2, padding="same")
-        pool = draw.choice((
-            LayerSpec("MaxPooling2D", {"pool_size": (3, 3), "strides": 2}),
-            LayerSpec("MaxPooling2D", {"pool_size": (2, 2)}),
-            LayerSpec("AveragePooling2D", {"pool_size": (2, 2)}),
-        ))
+        pool = draw.choice(HARD_POOLS)
         second = draw.choice((
             _conv(2 * f, 3),
             _conv(2 * f, 3, padding="same", dilation_rate=2),
             _conv(2 * f, 3, strides=2, padding="same"),
         ))
-        last = draw.choice((LayerSpec("MaxPooling2D", {"pool_size": (2, 2), "padding": "same"}), LayerSpec("MaxPooling2D", {"pool_size": (2, 2)})))
+        last = draw.choice(LAST_POOLS)
         body = [first, pool, second, last]
     classes = draw.choice((10, 10, 2, 5))
     if head == "gap":
-        top = [LayerSpec("GlobalAveragePooling2D"), LayerSpec("Dense", {"units": classes, "activation": "softmax"})]
+        top = [GAP, _dense(classes, "softmax")]
     else:
-        top = [LayerSpec("Flatten"), LayerSpec("Dense", {"units": draw.choice((32, 64, 128)), "activation": "relu"})]
+        top = [FLATTEN, _dense(draw.choice((32, 64, 128)), "relu")]
         if d is not Difficulty.EASY and draw.choice((True, False)):
-            top.append(LayerSpec("Dropout", {"rate": 0.5}))
-        top.append(LayerSpec("Dense", {"units": classes, "activation": "softmax"}))
+            top.append(DROPOUT)
+        top.append(_dense(classes, "softmax"))
     layers = body + top
     if batch_norm:
         # After each Conv2D and each hidden Dense layer (the notes' BatchNormalization variant).
@@ -228,7 +270,7 @@ def _random_layers(draw: Draw, batch_norm: bool, head: str) -> tuple[LayerSpec, 
         layers = [
             x
             for i, layer in enumerate(layers)
-            for x in ([layer, LayerSpec("BatchNormalization")] if layer.class_name == "Conv2D" or layer.class_name == "Dense" and i != last_dense else [layer])
+            for x in ([layer, BATCH_NORM] if layer.class_name == "Conv2D" or layer.class_name == "Dense" and i != last_dense else [layer])
         ]
     return tuple(layers)
 
@@ -236,9 +278,25 @@ def _random_layers(draw: Draw, batch_norm: bool, head: str) -> tuple[LayerSpec, 
 # --- answers and mistakes ---------------------------------------------------------------------------------
 
 
-def _table(trace: Trace) -> Table:
-    rows = tuple(TableRow(f"{r.name} ({r.class_name})", Shape(tuple(r.output_shape)), r.params.total) for r in trace.rows)
-    return Table(rows, trace.total)
+@lru_cache(maxsize=4096)
+def _table_row(name: str, class_name: str, shape: tuple[int, ...], params: int) -> TableRow:
+    # The answer and every mistaken table repeat most rows, and rows repeat from one problem to the next.
+    return TableRow(f"{name} ({class_name})", Shape(shape), params)
+
+
+def _table(trace: Trace, like: tuple[Trace, Table] | None = None) -> Table:
+    """The trace as a table; rows it shares with the trace of table ``like`` (a mistake's trace and the answer's
+    share most rows) are taken from that table."""
+    if like is None:
+        return Table(tuple(_table_row(r.name, r.class_name, r.output_shape, r.params.total) for r in trace.rows), trace.total)
+    base, table = like
+    rows = list(table.rows[: len(trace.rows)])
+    for i, (row, same) in enumerate(zip(trace.rows, base.rows)):
+        if row is not same:
+            rows[i] = _table_row(row.name, row.class_name, row.output_shape, row.params.total)
+    for row in trace.rows[len(rows) :]:
+        rows.append(_table_row(row.name, row.class_name, row.output_shape, row.params.total))
+    return Table(tuple(rows), trace.total)
 
 
 def _inputs(trace: Trace) -> list[tuple[int, ...]]:
@@ -246,19 +304,23 @@ def _inputs(trace: Trace) -> list[tuple[int, ...]]:
     return [trace.input_shape] + [r.output_shape for r in trace.rows[:-1]]
 
 
-def _recount(trace: Trace, count: Callable[[int, LayerRow, tuple[int, ...]], ParamCount | None]) -> Trace:
-    """The trace with some layers' parameters counted another way (``count`` returns None to keep a row)."""
-    rows = []
-    for i, (row, shape) in enumerate(zip(trace.rows, _inputs(trace))):
-        params = count(i, row, shape)
-        rows.append(row if params is None else dataclasses.replace(row, params=params))
+def _recount(trace: Trace, params: dict[int, ParamCount]) -> Trace:
+    """The trace with the parameters of the rows at the given indices counted another way."""
+    rows = list(trace.rows)
+    for i, count in params.items():
+        row = rows[i]
+        rows[i] = LayerRow(row.name, row.class_name, row.output_shape, count)
     return Trace(trace.input_shape, tuple(rows))
+
+
+_RECOUNTED = LayerMemo()  # a mistake's row for a layer: by (input shape, row name, mistake)
 
 
 def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> list[tuple[str, Trace]]:
     """(mistake name, the trace a student making it would write) for each mistake that applies to the model."""
     layers = tuple(layers)
-    classes = [_class(layer) for layer in layers]
+    classes = [row.class_name for row in trace.rows]
+    inputs = _inputs(trace)
     out: list[tuple[str, Trace]] = []
 
     def traced(name: str, changed: Sequence[LayerSpec], keep: int = 0) -> None:
@@ -269,8 +331,22 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
         # The first ``keep`` rows are written correctly; the mistake shows from there on.
         out.append((name, Trace(trace.input_shape, trace.rows[:keep] + wrong.rows[keep:])))
 
-    def kw(layer: LayerSpec, **changes) -> LayerSpec:
-        return LayerSpec(layer.class_name, {**layer.kwargs, **changes})
+    def recounted(name: str, classes_counted: Sequence[str], count: Callable[[int], ParamCount | None]) -> None:
+        # ``count`` depends only on the layer and its input shape, so each row's recount is remembered.
+        rows = list(trace.rows)
+        for i, c in enumerate(classes):
+            if c in classes_counted:
+                row = rows[i]
+                key = (inputs[i], row.name, name)
+                new = _RECOUNTED.get(layers[i], key)
+                if new is None:
+                    params = count(i)
+                    new = _RECOUNTED.put(
+                        layers[i], key, False if params is None else LayerRow(row.name, row.class_name, row.output_shape, params)
+                    )
+                if new:  # False: this layer is counted the same way
+                    rows[i] = new
+        out.append((name, Trace(trace.input_shape, tuple(rows))))
 
     # Flatten sees the map before the pooling layer in front of it (with only shape-keeping layers between).
     if "Flatten" in classes:
@@ -279,50 +355,45 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
         if before and classes[before[-1]] in POOLING:
             q = before[-1]
             unpooled = list(layers)
-            unpooled[q] = kw(layers[q], pool_size=(1, 1), strides=(1, 1))
+            unpooled[q] = derived_layer(layers[q], pool_size=(1, 1), strides=(1, 1))
             traced("flattened-before-pooling", unpooled, keep=q + 1)
     if any(c in WITH_BIAS and layer.kwargs.get("use_bias", True) for c, layer in zip(classes, layers)):
-        traced("forgot-bias", [kw(layer, use_bias=False) if c in WITH_BIAS else layer for c, layer in zip(classes, layers)])
+        # The model traced with use_bias=False on every layer that has biases; no shape changes, so only
+        # those layers are counted again.
+        recounted("forgot-bias", WITH_BIAS, lambda i: apply_layer(inputs[i], derived_layer(layers[i], use_bias=False))[1])
 
-    def conv_without_channels(i: int, row: LayerRow, shape) -> ParamCount | None:
-        layer = layers[i]
-        if classes[i] != "Conv2D" or shape[-1] == 1 or layer.kwargs.get("groups", 1) != 1:
+    def conv_without_channels(i: int) -> ParamCount | None:
+        kw = layers[i].kwargs
+        if inputs[i][-1] == 1 or kw.get("groups", 1) != 1:
             return None
-        return conv2d_params(layer.kwargs["filters"], layer.kwargs["kernel_size"], 1, layer.kwargs.get("use_bias", True))
+        return conv2d_params(kw["filters"], kw["kernel_size"], 1, kw.get("use_bias", True))
 
-    if any(classes[i] == "Conv2D" and shape[-1] > 1 for i, shape in enumerate(_inputs(trace))):
-        out.append(("forgot-input-channels", _recount(trace, conv_without_channels)))
+    if any(classes[i] == "Conv2D" and shape[-1] > 1 for i, shape in enumerate(inputs)):
+        recounted("forgot-input-channels", ("Conv2D",), conv_without_channels)
     if "BatchNormalization" in classes:
-        out.append(("batchnorm-two-per-channel", _recount(
-            trace, lambda i, row, shape: ParamCount(row.params.trainable) if classes[i] == "BatchNormalization" else None
-        )))
-        out.append(("batchnorm-zero", _recount(
-            trace, lambda i, row, shape: NO_PARAMS if classes[i] == "BatchNormalization" else None
-        )))
+        bn = ("BatchNormalization",)
+        recounted("batchnorm-two-per-channel", bn, lambda i: ParamCount(trace.rows[i].params.trainable))
+        recounted("batchnorm-zero", bn, lambda i: NO_PARAMS)
     if any(c in POOLING for c in classes):
         # As if each channel's window held weights and a bias, like a depthwise convolution.
-        out.append(("pooling-has-params", _recount(
-            trace,
-            lambda i, row, shape: depthwise_conv2d_params(layers[i].kwargs.get("pool_size", (2, 2)), shape[-1])
-            if classes[i] in POOLING
-            else None,
-        )))
+        recounted(
+            "pooling-has-params",
+            POOLING,
+            lambda i: depthwise_conv2d_params(layers[i].kwargs.get("pool_size", (2, 2)), inputs[i][-1]),
+        )
     if "Conv2D" in classes:
         swapped = [
-            kw(layer, padding="valid" if layer.kwargs.get("padding", "valid") == "same" else "same") if c == "Conv2D" else layer
+            derived_layer(layer, padding="valid" if layer.kwargs.get("padding", "valid") == "same" else "same") if c == "Conv2D" else layer
             for c, layer in zip(classes, layers)
         ]
         traced("same-valid-confused", swapped)
     if "Flatten" in classes:
         cut = classes.index("Flatten")
         if cut + 1 < len(layers) and classes[cut + 1] == "Dense":
-            dense = layers[cut + 1]
-            channels = _inputs(trace)[cut][-1]
+            dense = layers[cut + 1].kwargs
+            channels = inputs[cut][-1]
             out.append(("dense-on-unflattened", _recount(
-                trace,
-                lambda i, row, shape: dense_params(dense.kwargs["units"], channels, dense.kwargs.get("use_bias", True))
-                if i == cut + 1
-                else None,
+                trace, {cut + 1: dense_params(dense["units"], channels, dense.get("use_bias", True))}
             )))
     return out
 
@@ -399,42 +470,54 @@ def _sizes(cls: str, layer: LayerSpec, shape, out) -> str:
 
 
 def _layer_steps(trace: Trace, layers: Sequence[LayerSpec]) -> list[str]:
-    steps = []
-    for n, (row, layer, shape) in enumerate(zip(trace.rows, layers, _inputs(trace)), 1):
-        cls = row.class_name
-        out, total = row.output_shape, row.params.total
-        head = f"Layer {n}, {_label(layer, cls)} on {text.dims(shape)}"
-        kw = layer.kwargs
-        bias = kw.get("use_bias", True)
-        if cls == "Conv2D" and kw.get("groups", 1) == 1:
-            k = as_pair("kernel_size", kw["kernel_size"])
-            weights = f"{k[0]} × {k[1]} × {shape[-1]}"
-            formula = f"{kw['filters']} × ({weights} + 1)" if bias else f"{kw['filters']} × {weights}"
-            steps.append(f"{head}: {_sizes(cls, layer, shape, out)}; output {text.dims(out)}; params {formula} = {text.num(total)}.")
-        elif cls in POOLING:
-            steps.append(f"{head}: {_sizes(cls, layer, shape, out)}; output {text.dims(out)}; params 0 (pooling has no weights).")
-        elif cls == "Flatten":
-            steps.append(f"{head}: {text.dims(shape)} = {text.plain(out[0])} values; params 0.")
-        elif cls in GLOBAL_POOLING and len(out) == 1:
-            steps.append(f"{head}: one value per channel, output {out[0]}; params 0.")
-        elif cls == "Dense":
-            n_in = shape[-1]
-            formula = f"{text.plain(n_in)} × {kw['units']}" + (f" + {kw['units']}" if bias else "")
-            if len(shape) == 1:
-                steps.append(f"Layer {n}, {_label(layer, cls)} on {text.plain(n_in)} inputs: output {out[0]}; params {formula} = {text.num(total)}.")
-            else:
-                steps.append(f"{head}: acts on the last axis, output {text.dims(out)}; params {formula} = {text.num(total)}.")
-        elif cls == "BatchNormalization" and kw.get("center", True) and kw.get("scale", True):
-            c = shape[-1]
-            steps.append(
-                f"{head}: shape unchanged; params 4 × {c} = {text.num(total)} (γ and β trainable: "
-                f"{text.num(row.params.trainable)}; moving mean and variance non-trainable: {text.num(row.params.non_trainable)})."
-            )
-        elif total == 0 and out == shape:
-            steps.append(f"{head}: shape unchanged; params 0.")
-        else:
-            steps.append(f"{head}: output {text.dims(out)}; params {text.num(total)}.")
-    return steps
+    return [
+        f"Layer {n}, {_step(layer, row, shape)}"
+        for n, (row, layer, shape) in enumerate(zip(trace.rows, layers, _inputs(trace)), 1)
+    ]
+
+
+# What a layer does to an input depends only on the layer and the input shape, and the generator's layers come
+# back problem after problem.
+_STEPS = LayerMemo()
+
+
+def _step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> str:
+    """One layer's step of the worked solution, after its "Layer n, "."""
+    return _STEPS.get(layer, shape) or _STEPS.put(layer, shape, _describe_step(layer, row, shape))
+
+
+def _describe_step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> str:
+    cls = row.class_name
+    out, total = row.output_shape, row.params.total
+    kw = layer.kwargs
+    bias = kw.get("use_bias", True)
+    if cls == "Dense" and len(shape) == 1:
+        n_in = shape[-1]
+        formula = f"{text.plain(n_in)} × {kw['units']}" + (f" + {kw['units']}" if bias else "")
+        return f"{_label(layer, cls)} on {text.plain(n_in)} inputs: output {out[0]}; params {formula} = {text.num(total)}."
+    head = f"{_label(layer, cls)} on {text.dims(shape)}"
+    if cls == "Conv2D" and kw.get("groups", 1) == 1:
+        k = as_pair("kernel_size", kw["kernel_size"])
+        weights = f"{k[0]} × {k[1]} × {shape[-1]}"
+        formula = f"{kw['filters']} × ({weights} + 1)" if bias else f"{kw['filters']} × {weights}"
+        return f"{head}: {_sizes(cls, layer, shape, out)}; output {text.dims(out)}; params {formula} = {text.num(total)}."
+    if cls in POOLING:
+        return f"{head}: {_sizes(cls, layer, shape, out)}; output {text.dims(out)}; params 0 (pooling has no weights)."
+    if cls == "Flatten":
+        return f"{head}: {text.dims(shape)} = {text.plain(out[0])} values; params 0."
+    if cls in GLOBAL_POOLING and len(out) == 1:
+        return f"{head}: one value per channel, output {out[0]}; params 0."
+    if cls == "Dense":
+        formula = f"{text.plain(shape[-1])} × {kw['units']}" + (f" + {kw['units']}" if bias else "")
+        return f"{head}: acts on the last axis, output {text.dims(out)}; params {formula} = {text.num(total)}."
+    if cls == "BatchNormalization" and kw.get("center", True) and kw.get("scale", True):
+        return (
+            f"{head}: shape unchanged; params 4 × {shape[-1]} = {text.num(total)} (γ and β trainable: "
+            f"{text.num(row.params.trainable)}; moving mean and variance non-trainable: {text.num(row.params.non_trainable)})."
+        )
+    if total == 0 and out == shape:
+        return f"{head}: shape unchanged; params 0."
+    return f"{head}: output {text.dims(out)}; params {text.num(total)}."
 
 
 def _total_step(trace: Trace) -> str:

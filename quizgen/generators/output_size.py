@@ -17,15 +17,16 @@ the other Keras padding, padding on one side only, ...). Two mistakes need a wor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from quizgen import text
-from quizgen.engine import LayerSpec, output_size_2d, trace_model
-from quizgen.engine.model import apply_layer, canonical_class
+from quizgen.engine import LayerSpec, Trace, output_size_2d, trace_model
+from quizgen.engine.model import LayerMemo, apply_layer, canonical_class, derived_layer
 from quizgen.engine.sizes import as_pair
 from quizgen.errors import ConfigError, UserError
 from quizgen.mistakes import mistake
-from quizgen.problem import Difficulty, ModelData, Problem, Shape, make_problem
+from quizgen.problem import Difficulty, Mistake, ModelData, Problem, Shape, make_problem
 from quizgen.registry import Draw, ParamSpec, register
 
 TOPIC = "output-size"
@@ -89,7 +90,7 @@ def output_size(draw: Draw) -> Problem:
         raise UserError(f"'input_shape' must be (height, width, channels), e.g. [28, 28, 1] (got {list(shape)})")
     if layer == "chain":
         layers = draw("layers", lambda: _random_chain(draw, shape))
-        layers = tuple(LayerSpec(s.class_name, {k: v for k, v in s.kwargs.items() if k != "input_shape"}) for s in layers)
+        layers = tuple(derived_layer(s, drop=("input_shape",)) for s in layers)
         params: dict[str, Any] = {"layer": "chain", "input_shape": shape, "layers": layers}
     else:
         params = _single_params(draw, layer, shape)
@@ -106,9 +107,12 @@ def output_size(draw: Draw) -> Problem:
         draw.reject("the layers do not fit the input")
         raise
     answer = Shape(trace.output_shape)
-    wrong = _mistakes(shape, layers)
     must_differ, must_equal = _targeted(draw.difficulty, layers)
-    _reject_undetectable(draw, answer, wrong, must_differ, must_equal)
+    mistaken = _Mistakes(trace, layers)
+    _reject_undetectable(draw, answer, mistaken, must_differ, must_equal)
+    # Mistakes that give the right shape, or none, are left out (make_problem would drop them).
+    wrong = {name: mistaken(name) for name in CHANGES}
+    wrong = {name: dims for name, dims in wrong.items() if dims is not None and dims != answer.dims}
 
     if layer == "chain":
         title = f"Output shape after {len(layers)} layers on {text.dims(shape)}"
@@ -132,7 +136,7 @@ def output_size(draw: Draw) -> Problem:
         data=data,
         answer=answer,
         solution=solution,
-        mistakes=[mistake(name, Shape(wrong[name])) for name in sorted(wrong, key=lambda n: n not in must_differ)],
+        mistakes=[_mistake(name, wrong[name]) for name in sorted(wrong, key=lambda n: n not in must_differ)],
     )
 
 
@@ -141,6 +145,8 @@ def output_size(draw: Draw) -> Problem:
 
 def _pick_layer(draw: Draw) -> str:
     """A layer that every pinned parameter applies to (a pinned pool_size means a pooling layer, ...)."""
+    if not draw.pinned:
+        return draw.choice(LAYER_MIX[draw.difficulty])
     options = [name for name in LAYER_MIX[draw.difficulty] if all(k in APPLIES_TO[name] for k in draw.pinned)]
     if not options:
         options = [name for name in LAYERS if all(k in APPLIES_TO[name] for k in draw.pinned)]
@@ -264,15 +270,15 @@ def _random_chain(draw: Draw, shape: tuple[int, int, int]) -> tuple[LayerSpec, .
             s = 1 if d is Difficulty.EASY else draw.choice((1, 1, 2))
             padding = draw.choice(("valid", "same")) if d is Difficulty.EASY else draw.choice(("valid", "same", "same", 1))
             if isinstance(padding, int):
-                layers.append(LayerSpec("ZeroPadding2D", {"padding": padding}))
+                layers.append(_zero_padding(padding))
                 padding = "valid"
-            kwargs = {"filters": draw.choice((8, 16, 32, 64)), "kernel_size": (k, k), "strides": (s, s), "padding": padding}
-            layers.append(LayerSpec("Conv2D", kwargs))
+            filters = draw.choice((8, 16, 32, 64))
+            layers.append(_spec("Conv2D", ("filters", filters), ("kernel_size", (k, k)), ("strides", (s, s)), ("padding", padding)))
         else:
             p = 2 if d is Difficulty.EASY else draw.choice((2, 2, 3))
             s = p if d is Difficulty.EASY else draw.choice((p, 2))
             padding = draw.choice(("valid", "valid", "same")) if d is Difficulty.HARD else "valid"
-            layers.append(LayerSpec(draw.choice(POOLS), {"pool_size": (p, p), "strides": (s, s), "padding": padding}))
+            layers.append(_spec(draw.choice(POOLS), ("pool_size", (p, p)), ("strides", (s, s)), ("padding", padding)))
     return tuple(layers)
 
 
@@ -289,16 +295,34 @@ def keras_layers(params: dict[str, Any]) -> tuple[LayerSpec, ...]:
     else:
         kwargs = {"pool_size": params["pool_size"], "strides": params["strides"]}
     if isinstance(padding, int):
-        front = (LayerSpec("ZeroPadding2D", {"padding": padding}),) if padding else ()
-        return front + (LayerSpec(layer, {**kwargs, "padding": "valid"}),)
-    return (LayerSpec(layer, {**kwargs, "padding": padding}),)
+        front = (_zero_padding(padding),) if padding else ()
+        return front + (_spec(layer, *kwargs.items(), ("padding", "valid")),)
+    return (_spec(layer, *kwargs.items(), ("padding", padding)),)
+
+
+@lru_cache(maxsize=4096)
+def _spec(class_name: str, *items: tuple[str, Any]) -> LayerSpec:
+    """The layer with these keywords, built once: the engine keeps its checks and results on the layer object,
+    so every problem that draws the same layer shares them. (The keywords are the generator's own values,
+    drawn or pinned and coerced, so one keyword never sees both True and 1.)"""
+    return LayerSpec(class_name, dict(items))
 
 
 # --- mistakes --------------------------------------------------------------------------------------------
 
 
+_WINDOWS = LayerMemo()
+
+
 def _window(spec: LayerSpec) -> tuple[tuple[int, int], tuple[int, int], str, tuple[int, int]] | None:
     """(kernel, strides, padding, dilation) of a windowed layer, None for any other layer."""
+    win = _WINDOWS.get(spec, "window")
+    if win is None:  # remembered as () for a layer without a window
+        win = _WINDOWS.put(spec, "window", _read_window(spec) or ())
+    return win or None
+
+
+def _read_window(spec: LayerSpec) -> tuple[tuple[int, int], tuple[int, int], str, tuple[int, int]] | None:
     name = canonical_class(spec.class_name)
     if name not in WINDOWED:
         return None
@@ -315,106 +339,142 @@ def _window(spec: LayerSpec) -> tuple[tuple[int, int], tuple[int, int], str, tup
 
 
 def _with(spec: LayerSpec, **changes: Any) -> LayerSpec:
-    return LayerSpec(spec.class_name, {**spec.kwargs, **changes})
+    return derived_layer(spec, **changes)
 
 
-def _ignored_stride(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
-    return [_with(spec, strides=(1, 1)) if _window(spec) else spec]
+@lru_cache(maxsize=1024)
+def _zero_padding(padding: int | tuple) -> LayerSpec:
+    return LayerSpec("ZeroPadding2D", {"padding": padding})
 
 
-def _kernel_as_stride(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
-    win = _window(spec)
-    return [_with(spec, strides=win[0]) if win and canonical_class(spec.class_name) in POOLS else spec]
+# Each mistake: (layer, its class, its window (see _window), its input shape, its index, every layer's class)
+# -> the layers the student applies in its place. A change that would not change the layer (a stride of 1
+# where it already is 1, ...) leaves it as it is, which gives the same shapes.
+Change = Callable[[LayerSpec, str, Any, tuple[int, ...], int, Sequence[str]], list[LayerSpec]]
 
 
-def _rounded_up(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
+def _ignored_stride(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
+    return [_with(spec, strides=(1, 1)) if win and win[1] != (1, 1) else spec]
+
+
+def _kernel_as_stride(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
+    return [_with(spec, strides=win[0]) if win and name in POOLS and win[1] != win[0] else spec]
+
+
+def _rounded_up(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
     # Rounding the division up keeps a last partial window: as if s − 1 more cells followed the input.
-    win = _window(spec)
     if not win or win[2] != "valid" or win[1] == (1, 1):
         return [spec]
     (sh, sw) = win[1]
-    return [LayerSpec("ZeroPadding2D", {"padding": ((0, sh - 1), (0, sw - 1))}), spec]
+    return [_zero_padding(((0, sh - 1), (0, sw - 1))), spec]
 
 
-def _same_floored(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
+def _same_floored(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
     # ⌊n/s⌋ instead of ⌈n/s⌉: an s-wide window with stride s and no padding gives exactly ⌊n/s⌋.
-    win = _window(spec)
     if not win or win[2] != "same" or win[1] == (1, 1):
         return [spec]
-    key = "pool_size" if canonical_class(spec.class_name) in POOLS else "kernel_size"
-    changes: dict[str, Any] = {key: win[1], "padding": "valid"}
-    if key == "kernel_size":
-        changes["dilation_rate"] = (1, 1)
-    return [_with(spec, **changes)]
+    if name in POOLS:
+        return [_with(spec, pool_size=win[1], padding="valid")]
+    return [_with(spec, kernel_size=win[1], padding="valid", dilation_rate=(1, 1))]
 
 
-def _same_valid_confused(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
+def _same_valid_confused(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
     # 'same' read as 'valid' anywhere; 'valid' read as 'same' only for convolutions ('valid' is the pooling
     # layers' default, which students rarely think of as a choice) without textbook padding in front.
-    win = _window(spec)
     if not win:
         return [spec]
-    if win[2] == "valid" and (
-        canonical_class(spec.class_name) in POOLS or (i and canonical_class(layers[i - 1].class_name) == "ZeroPadding2D")
-    ):
+    if win[2] == "valid" and (name in POOLS or (i and names[i - 1] == "ZeroPadding2D")):
         return [spec]
     return [_with(spec, padding="valid" if win[2] == "same" else "same")]
 
 
-def _forgot_padding(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
-    return [] if canonical_class(spec.class_name) == "ZeroPadding2D" else [spec]
+def _forgot_padding(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
+    return [] if name == "ZeroPadding2D" else [spec]
 
 
-def _padding_one_side(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
-    if canonical_class(spec.class_name) != "ZeroPadding2D":
+def _padding_one_side(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
+    if name != "ZeroPadding2D":
         return [spec]
     pad = spec.kwargs.get("padding", (1, 1))
     if isinstance(pad, int):
         pad = (pad, pad)
     if not all(isinstance(p, int) for p in pad):
         return [spec]  # already asymmetric: nothing to get wrong this way
-    return [LayerSpec("ZeroPadding2D", {"padding": ((0, pad[0]), (0, pad[1]))})]
+    return [_zero_padding(((0, pad[0]), (0, pad[1])))]
 
 
-def _ignored_dilation(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
-    return [_with(spec, dilation_rate=(1, 1)) if "dilation_rate" in spec.kwargs else spec]
+def _ignored_dilation(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
+    dilated = "dilation_rate" in spec.kwargs and (win is None or win[3] != (1, 1))
+    return [_with(spec, dilation_rate=(1, 1)) if dilated else spec]
 
 
-def _channels_from_input(spec: LayerSpec, shape, i, layers) -> list[LayerSpec]:
-    if canonical_class(spec.class_name) in ("Conv2D", "SeparableConv2D"):
+def _channels_from_input(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
+    if name in ("Conv2D", "SeparableConv2D") and spec.kwargs.get("filters") != shape[-1]:
         return [_with(spec, filters=shape[-1])]
     return [spec]
 
 
-CHANGES: dict[str, Callable[..., list[LayerSpec]]] = {  # (layer, its input shape, its index, all layers)
-    "ignored-stride": _ignored_stride,
-    "kernel-as-stride": _kernel_as_stride,
-    "rounded-up": _rounded_up,
-    "same-floored": _same_floored,
-    "same-valid-confused": _same_valid_confused,
-    "forgot-padding": _forgot_padding,
-    "padding-one-side": _padding_one_side,
-    "ignored-dilation": _ignored_dilation,
-    "channels-from-input": _channels_from_input,
+DILATED = ("Conv2D", "Conv1D", "DepthwiseConv2D", "SeparableConv2D")  # the layers with a dilation_rate
+CHANGES: dict[str, tuple[tuple[str, ...], Change]] = {  # each mistake: the layers it can change, and how
+    "ignored-stride": (WINDOWED, _ignored_stride),
+    "kernel-as-stride": (POOLS, _kernel_as_stride),
+    "rounded-up": (WINDOWED, _rounded_up),
+    "same-floored": (WINDOWED, _same_floored),
+    "same-valid-confused": (WINDOWED, _same_valid_confused),
+    "forgot-padding": (("ZeroPadding2D",), _forgot_padding),
+    "padding-one-side": (("ZeroPadding2D",), _padding_one_side),
+    "ignored-dilation": (DILATED, _ignored_dilation),
+    "channels-from-input": (("Conv2D", "SeparableConv2D"), _channels_from_input),
 }
 
 
-def _mistaken_shape(shape: tuple[int, ...], layers: Sequence[LayerSpec], change) -> tuple[int, ...]:
-    """The engine's output shape with ``change`` applied to every layer, on the shapes the mistake leads to."""
+@lru_cache(maxsize=4096)
+def _mistake(name: str, dims: tuple[int, ...]) -> Mistake:
+    return mistake(name, Shape(dims))  # the same few wrong shapes come back problem after problem
+
+
+def _mistaken_shape(trace: Trace, layers: Sequence[LayerSpec], names: Sequence[str], windows: Sequence[Any],
+                    change: Change) -> tuple[int, ...]:
+    """The engine's output shape with ``change`` applied to every layer, on the shapes the mistake leads to.
+
+    A layer the mistake leaves alone, on the input the right answer gives it, has the output in ``trace``."""
+    shape = trace.input_shape
     for i, spec in enumerate(layers):
-        for new in change(spec, shape, i, layers):
-            shape, _ = apply_layer(shape, new)
+        right_input = trace.input_shape if i == 0 else trace.rows[i - 1].output_shape
+        new = change(spec, names[i], windows[i], shape, i, names)
+        if len(new) == 1 and new[0] is spec and shape == right_input:
+            shape = trace.rows[i].output_shape
+            continue
+        for layer in new:
+            shape, _ = apply_layer(shape, layer)
     return shape
 
 
-def _mistakes(shape: tuple[int, ...], layers: Sequence[LayerSpec]) -> dict[str, tuple[int, ...]]:
-    out = {}
-    for name, change in CHANGES.items():
-        try:
-            out[name] = _mistaken_shape(shape, layers, change)
-        except ConfigError:
-            continue  # the mistake leads to an impossible layer: no answer to diagnose
-    return out
+class _Mistakes:
+    """The output shape each mistake leads to, worked out the first time it is asked for (a draw may be
+    rejected after the first few); None when the mistake leads to an impossible layer."""
+
+    def __init__(self, trace: Trace, layers: Sequence[LayerSpec]) -> None:
+        self.trace = trace
+        self.layers = layers
+        self.names = [row.class_name for row in trace.rows]
+        self.present = set(self.names)
+        self.windows = [_window(spec) for spec in layers]
+        self.found: dict[str, tuple[int, ...] | None] = {}
+
+    def __call__(self, name: str) -> tuple[int, ...] | None:
+        if name in self.found:
+            return self.found[name]
+        touches, change = CHANGES[name]
+        if self.present.isdisjoint(touches):  # it changes none of the layers: the right shape
+            dims = self.trace.output_shape
+        else:
+            try:
+                dims = _mistaken_shape(self.trace, self.layers, self.names, self.windows, change)
+            except ConfigError:
+                dims = None  # the mistake leads to an impossible layer: no answer to diagnose
+        self.found[name] = dims
+        return dims
 
 
 def _targeted(difficulty: Difficulty, layers: Sequence[LayerSpec]) -> tuple[set[str], set[str]]:
@@ -450,12 +510,12 @@ def _targeted(difficulty: Difficulty, layers: Sequence[LayerSpec]) -> tuple[set[
     return must_differ, must_equal - must_differ
 
 
-def _reject_undetectable(draw: Draw, answer: Shape, wrong: dict[str, tuple[int, ...]], must_differ, must_equal) -> None:
+def _reject_undetectable(draw: Draw, answer: Shape, mistaken: _Mistakes, must_differ, must_equal) -> None:
     for name in sorted(must_differ):
-        if wrong.get(name, answer.dims) == answer.dims:
+        if mistaken(name) in (None, answer.dims):  # None: the mistake has no answer
             draw.reject(f"{name} would give the right answer")
     for name in sorted(must_equal):
-        if wrong.get(name, answer.dims) != answer.dims:
+        if mistaken(name) not in (None, answer.dims):
             draw.reject(f"{draw.difficulty.value} problems divide evenly")
 
 
@@ -521,9 +581,16 @@ def _axis_steps(n_hw, kernel, strides, padding, dilation, out_hw) -> list[str]:
     return steps
 
 
+_KERAS_CALLS = LayerMemo()
+
+
+def _keras_text(spec: LayerSpec) -> str:
+    """The layer as Keras code, remembered per layer object."""
+    return _KERAS_CALLS.get(spec, "call") or _KERAS_CALLS.put(spec, "call", text.keras_call(spec.class_name, _keras_kwargs(spec)))
+
+
 def _single_solution(params: dict[str, Any], shape, layers: Sequence[LayerSpec], answer: Shape) -> list[str]:
-    calls = [text.keras_call(spec.class_name, _keras_kwargs(spec)) for spec in layers]
-    steps = [f"Keras: {', then '.join(calls)}."]
+    steps = [f"Keras: {', then '.join(_keras_text(spec) for spec in layers)}."]
     layer = params["layer"]
     kernel = params["kernel_size"] if layer == "Conv2D" else params["pool_size"]
     dilation = params.get("dilation_rate", (1, 1))
@@ -542,7 +609,7 @@ def _chain_solution(shape, layers: Sequence[LayerSpec], trace, answer: Shape) ->
     steps = []
     current = tuple(shape)
     for n, (spec, row) in enumerate(zip(layers, trace.rows), 1):
-        head = f"Layer {n}, {text.keras_call(spec.class_name, _keras_kwargs(spec))}: {text.shape_tuple(current)} → "
+        head = f"Layer {n}, {_keras_text(spec)}: {text.shape_tuple(current)} → "
         out = row.output_shape
         win = _window(spec)
         name = canonical_class(spec.class_name)

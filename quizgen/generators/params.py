@@ -14,11 +14,12 @@ parameters" is counted as if its window were a depthwise kernel: k_h × k_w weig
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from quizgen import text
-from quizgen.engine import LayerSpec, ParamCount, depthwise_conv2d_params, trace_model
-from quizgen.engine.model import apply_layer, canonical_class
+from quizgen.engine import LayerSpec, ParamCount, Trace, depthwise_conv2d_params, trace_model
+from quizgen.engine.model import LayerMemo, apply_layer, canonical_class, derived_layer
 from quizgen.engine.params import NO_PARAMS
 from quizgen.engine.sizes import as_pair
 from quizgen.errors import ConfigError, UserError
@@ -120,7 +121,7 @@ def params(draw: Draw) -> Problem:
         record: dict[str, Any] = {"layer": layer, "input_shape": shape, "layers": layers}
     else:
         shape, kwargs = _single(draw, layer)
-        layers = (LayerSpec(layer, kwargs),)
+        layers = (_spec(layer, *kwargs.items()),)
         record = {"layer": layer, "input_shape": shape, **kwargs}
     try:
         trace = trace_model(shape, layers)
@@ -132,28 +133,7 @@ def params(draw: Draw) -> Problem:
     record["count"] = count
     if count != "total" and not has_bn:
         draw.reject("without BatchNormalization every parameter is trainable")
-    answer = _select(trace.params, count)
-    wrong = []
-    for name, change in CHANGES.items():
-        try:
-            wrong.append(mistake(name, _select(_mistaken_params(shape, layers, change), count)))
-        except ConfigError:
-            continue  # the mistake leads to an impossible layer: no answer to diagnose
-
-    what = COUNT_WORDS[count]
-    if layer == "model":
-        title = f"{what.capitalize()} of a {len(layers)}-layer model"
-        prompt = (
-            f"How many {what} does this Keras Sequential model have (the '{SUMMARY_LINE[count]}' line of "
-            f"model.summary())? The input has shape {text.shape_tuple(shape)}, without the batch axis."
-        )
-        data = [ModelData(shape, layers)]
-        solution = _model_solution(shape, layers, trace, count)
-    else:
-        title = f"{what.capitalize()} of a {layer} layer"
-        prompt = f"How many {what} does {_describe(layer, record)} have when its input has shape {_input_text(shape)}?"
-        data = []
-        solution = _single_solution(layers[0], shape, trace, count)
+    answer, title, prompt, data, solution, wrong = _solved(layer, count, shape, layers, trace, record)
     return make_problem(
         topic=TOPIC,
         difficulty=draw.difficulty,
@@ -167,8 +147,65 @@ def params(draw: Draw) -> Problem:
     )
 
 
+# Everything but the params follows from the layer (or "model"), the count asked for, the input shape and the
+# layer objects, and these come back problem after problem. Each entry holds on to its layers, so no other
+# layer can take their ids.
+_SOLVED: dict[tuple, tuple[tuple[LayerSpec, ...], tuple]] = {}
+
+
+def _solved(layer: str, count: str, shape: Shape, layers: tuple[LayerSpec, ...], trace: Trace, record: dict[str, Any]) -> tuple:
+    """(answer, title, prompt, data, solution steps, mistakes) of the problem."""
+    key = (layer, count, shape, *map(id, layers))
+    known = _SOLVED.get(key)
+    if known is not None:
+        return known[1]
+    solved = _solve(layer, count, shape, layers, trace, record)
+    if len(_SOLVED) >= 4096:
+        _SOLVED.clear()
+    _SOLVED[key] = (layers, solved)
+    return solved
+
+
+def _solve(layer: str, count: str, shape: Shape, layers: tuple[LayerSpec, ...], trace: Trace, record: dict[str, Any]) -> tuple:
+    answer = _select(trace.params, count)
+    names = [row.class_name for row in trace.rows]
+    present = set(names)
+    wrong = []
+    for name, (touches, change) in CHANGES.items():
+        if present.isdisjoint(touches):
+            continue  # the mistake changes none of these layers: it gives the right answer
+        try:
+            wrong.append(mistake(name, _select(_mistaken_params(trace, layers, names, change), count)))
+        except ConfigError:
+            continue  # the mistake leads to an impossible layer: no answer to diagnose
+
+    what = COUNT_WORDS[count]
+    if layer == "model":
+        title = f"{what.capitalize()} of a {len(layers)}-layer model"
+        prompt = (
+            f"How many {what} does this Keras Sequential model have (the '{SUMMARY_LINE[count]}' line of "
+            f"model.summary())? The input has shape {text.shape_tuple(shape)}, without the batch axis."
+        )
+        data: tuple[ModelData, ...] = (ModelData(shape, layers),)
+        solution = _model_solution(shape, layers, trace, count)
+    else:
+        title = f"{what.capitalize()} of a {layer} layer"
+        prompt = f"How many {what} does {_describe(layer, record)} have when its input has shape {_input_text(shape)}?"
+        data = ()
+        solution = _single_solution(layers[0], shape, trace, count)
+    return answer, title, prompt, data, tuple(solution), tuple(wrong)
+
+
+@lru_cache(maxsize=4096)
+def _spec(class_name: str, *items: tuple[str, Any]) -> LayerSpec:
+    """The layer with these keywords, built once: the engine keeps its checks and results on the layer object,
+    so every problem that draws the same layer shares them. (The keywords are the generator's own values,
+    drawn or pinned and coerced, so one keyword never sees both True and 1.)"""
+    return LayerSpec(class_name, dict(items))
+
+
 def _select(count: ParamCount, which: str) -> int:
-    return {"total": count.total, "trainable": count.trainable, "non_trainable": count.non_trainable}[which]
+    return getattr(count, which)  # which is one of COUNTS: total, trainable or non_trainable
 
 
 # --- drawing ---------------------------------------------------------------------------------------------
@@ -183,6 +220,8 @@ def _fits(name: str, draw: Draw) -> bool:
 
 def _pick_layer(draw: Draw) -> str:
     """A layer every pinned parameter applies to; a pinned trainable / non-trainable count means BatchNormalization."""
+    if not draw.pinned:
+        return draw.choice(LAYER_MIX[draw.difficulty])
     options = [name for name in LAYER_MIX[draw.difficulty] if _fits(name, draw)]
     options = options or [name for name in LAYERS if _fits(name, draw)]
     if draw.pinned.get("count", "total") != "total":
@@ -288,7 +327,7 @@ def _model(draw: Draw) -> tuple[tuple[int, ...], tuple[LayerSpec, ...]]:
         first = pinned[0].kwargs.get("input_shape")
         shape = draw("input_shape", lambda: tuple(first) if first else _no_input_shape())
         # The input shape lives in params; the layers carry only their own keywords.
-        layers = tuple(LayerSpec(s.class_name, {k: v for k, v in s.kwargs.items() if k != "input_shape"}) for s in pinned)
+        layers = tuple(derived_layer(s, drop=("input_shape",)) for s in pinned)
         return shape, layers
     shape = draw("input_shape", lambda: draw.choice(MODEL_INPUTS[draw.difficulty]))
     return shape, (_random_mlp(draw) if len(shape) == 1 else _random_cnn(draw))
@@ -309,37 +348,37 @@ def _random_cnn(draw: Draw) -> tuple[LayerSpec, ...]:
     classes = draw.choice((2, 10, 10))
 
     def conv(filters: int, padding: str = "valid", use_bias: bool = bias) -> LayerSpec:
-        kwargs = {"filters": filters, "kernel_size": kernel, "padding": padding}
-        return LayerSpec("Conv2D", kwargs if use_bias else {**kwargs, "use_bias": False})
+        items = (("filters", filters), ("kernel_size", kernel), ("padding", padding))
+        return _spec("Conv2D", *items) if use_bias else _spec("Conv2D", *items, ("use_bias", False))
 
     def dense(n: int) -> LayerSpec:
-        return LayerSpec("Dense", {"units": n} if bias else {"units": n, "use_bias": False})
+        return _spec("Dense", ("units", n)) if bias else _spec("Dense", ("units", n), ("use_bias", False))
 
-    pooling = LayerSpec("MaxPooling2D", {"pool_size": pool})
-    flatten = LayerSpec("Flatten")
+    pooling = _spec("MaxPooling2D", ("pool_size", pool))
+    flatten = _spec("Flatten")
     if d is Difficulty.EASY:
         options = ((conv(f1), flatten, dense(classes)), (conv(f1), pooling, flatten, dense(classes)))
     elif d is Difficulty.MEDIUM:
         padding = draw.choice(("valid", "valid", "same"))
         options = (
             (conv(f1, padding), pooling, flatten, dense(units), dense(classes)),
-            (conv(f1, padding), pooling, LayerSpec("GlobalAveragePooling2D"), dense(classes)),
+            (conv(f1, padding), pooling, _spec("GlobalAveragePooling2D"), dense(classes)),
             (conv(f1, padding), pooling, conv(f2, padding), pooling, flatten, dense(units)),
         )
     else:
-        bn = LayerSpec("BatchNormalization")
-        relu = LayerSpec("Activation", {"activation": "relu"})
+        bn = _spec("BatchNormalization")
+        relu = _spec("Activation", ("activation", "relu"))
         # With BatchNormalization right after it, a convolution's bias is redundant; real models often drop it.
         conv_bias = draw("use_bias", lambda: draw.choice((True, False)))
         options = (
             (conv(f1, "same", conv_bias), bn, relu, pooling, conv(f2, "same", conv_bias), bn, relu, pooling, flatten,
-             dense(units), LayerSpec("Dropout", {"rate": 0.5}), dense(classes)),
+             dense(units), _spec("Dropout", ("rate", 0.5)), dense(classes)),
             (conv(f1, "same", conv_bias), bn, relu, pooling,
-             LayerSpec("SeparableConv2D", {"filters": f2, "kernel_size": kernel, "padding": "same"}), bn,
-             LayerSpec("GlobalAveragePooling2D"), dense(classes)),
+             _spec("SeparableConv2D", ("filters", f2), ("kernel_size", kernel), ("padding", "same")), bn,
+             _spec("GlobalAveragePooling2D"), dense(classes)),
             (conv(f1, "valid", conv_bias), bn, pooling, flatten, dense(units), bn, dense(classes)),
-            (conv(f1, "same", conv_bias), bn, LayerSpec("DepthwiseConv2D", {"kernel_size": kernel, "padding": "same"}),
-             bn, pooling, LayerSpec("GlobalAveragePooling2D"), dense(classes)),
+            (conv(f1, "same", conv_bias), bn, _spec("DepthwiseConv2D", ("kernel_size", kernel), ("padding", "same")),
+             bn, pooling, _spec("GlobalAveragePooling2D"), dense(classes)),
         )
     return draw.choice(options)
 
@@ -347,19 +386,17 @@ def _random_cnn(draw: Draw) -> tuple[LayerSpec, ...]:
 def _random_mlp(draw: Draw) -> tuple[LayerSpec, ...]:
     units = draw("units", lambda: draw.choice((32, 64, 128, 256)))
     bias = draw("use_bias", lambda: True)
-    middle = (LayerSpec("BatchNormalization"),) if draw.difficulty is Difficulty.HARD else ()
-    extra = {} if bias else {"use_bias": False}
-    return (LayerSpec("Dense", {"units": units, **extra}), *middle, LayerSpec("Dense", {"units": 10, **extra}))
+    middle = (_spec("BatchNormalization"),) if draw.difficulty is Difficulty.HARD else ()
+    extra = () if bias else (("use_bias", False),)
+    return (_spec("Dense", ("units", units), *extra), *middle, _spec("Dense", ("units", 10), *extra))
 
 
 # --- mistakes --------------------------------------------------------------------------------------------
 
 Shape = tuple[int, ...]
-Change = Callable[[LayerSpec, Shape, int, Sequence[LayerSpec]], "tuple[Shape, ParamCount] | None"]
-
-
-def _with(spec: LayerSpec, **changes: Any) -> LayerSpec:
-    return LayerSpec(spec.class_name, {**spec.kwargs, **changes})
+# (layer, its class, its input shape, its index, every layer's class) -> the mistaken (output, count), or None
+# when the mistake leaves the layer as it is.
+Change = Callable[[LayerSpec, str, Shape, int, Sequence[str]], "tuple[Shape, ParamCount] | None"]
 
 
 def _name(spec: LayerSpec) -> str:
@@ -367,66 +404,64 @@ def _name(spec: LayerSpec) -> str:
 
 
 def _no_bias(names: Sequence[str]) -> Change:
-    def change(spec, shape, i, layers):
-        if _name(spec) in names and spec.kwargs.get("use_bias", True):
-            return apply_layer(shape, _with(spec, use_bias=False))
+    def change(spec, name, shape, i, classes):
+        if name in names and spec.kwargs.get("use_bias", True):
+            return apply_layer(shape, derived_layer(spec, use_bias=False))
         return None
 
     return change
 
 
-def _forgot_input_channels(spec, shape, i, layers):
+def _forgot_input_channels(spec, name, shape, i, classes):
     # The class review's (f·f + 1)·n_c: each filter counted as if the input had one channel.
-    if _name(spec) in ("Conv2D", "Conv1D") and shape[-1] > 1:
+    if name in ("Conv2D", "Conv1D") and shape[-1] > 1:
         out, _ = apply_layer(shape, spec)
         return out, apply_layer(shape[:-1] + (1,), spec)[1]
     return None
 
 
-def _depthwise_as_conv(spec, shape, i, layers):
-    if _name(spec) != "DepthwiseConv2D":
+def _depthwise_as_conv(spec, name, shape, i, classes):
+    if name != "DepthwiseConv2D":
         return None
     out, _ = apply_layer(shape, spec)
-    kw = {k: v for k, v in spec.kwargs.items() if k != "depth_multiplier"}
-    return out, apply_layer(shape, LayerSpec("Conv2D", {**kw, "filters": out[-1]}))[1]
+    return out, apply_layer(shape, derived_layer(spec, "Conv2D", drop=("depth_multiplier",), filters=out[-1]))[1]
 
 
-def _separable_no_pointwise(spec, shape, i, layers):
-    if _name(spec) != "SeparableConv2D":
+def _separable_no_pointwise(spec, name, shape, i, classes):
+    if name != "SeparableConv2D":
         return None
     out, _ = apply_layer(shape, spec)
-    kw = {k: v for k, v in spec.kwargs.items() if k != "filters"}
-    return out, apply_layer(shape, LayerSpec("DepthwiseConv2D", kw))[1]
+    return out, apply_layer(shape, derived_layer(spec, "DepthwiseConv2D", drop=("filters",)))[1]
 
 
-def _dense_on_unflattened(spec, shape, i, layers):
+def _dense_on_unflattened(spec, name, shape, i, classes):
     # Without the Flatten, Keras's Dense acts on the last axis: n_in is the channels only.
-    has_dense_after = any(_name(s) == "Dense" for s in layers[i + 1 :])
-    return (shape, NO_PARAMS) if _name(spec) == "Flatten" and len(shape) > 1 and has_dense_after else None
+    has_dense_after = "Dense" in classes[i + 1 :]
+    return (shape, NO_PARAMS) if name == "Flatten" and len(shape) > 1 and has_dense_after else None
 
 
-def _flattened_before_pooling(spec, shape, i, layers):
+def _flattened_before_pooling(spec, name, shape, i, classes):
     # The pooling layer whose output Flatten sees (only shape-keeping layers in between) is skipped.
-    if _name(spec) not in POOLS:
+    if name not in POOLS:
         return None
-    for later in layers[i + 1 :]:
-        if _name(later) == "Flatten":
+    for later in classes[i + 1 :]:
+        if later == "Flatten":
             return shape, NO_PARAMS
-        if _name(later) not in SHAPE_ONLY:
+        if later not in SHAPE_ONLY:
             return None
     return None
 
 
-def _pooling_has_params(spec, shape, i, layers):
-    if _name(spec) not in POOLS:
+def _pooling_has_params(spec, name, shape, i, classes):
+    if name not in POOLS:
         return None
     out, _ = apply_layer(shape, spec)
     return out, depthwise_conv2d_params(as_pair("pool_size", spec.kwargs.get("pool_size", 2)), shape[-1])
 
 
 def _batchnorm(replace: Callable[[ParamCount], ParamCount]) -> Change:
-    def change(spec, shape, i, layers):
-        if _name(spec) != "BatchNormalization":
+    def change(spec, name, shape, i, classes):
+        if name != "BatchNormalization":
             return None
         out, count = apply_layer(shape, spec)
         return out, replace(count)
@@ -434,31 +469,42 @@ def _batchnorm(replace: Callable[[ParamCount], ParamCount]) -> Change:
     return change
 
 
-CHANGES: dict[str, Change] = {
-    "dense-no-bias": _no_bias(("Dense",)),
-    "forgot-bias": _no_bias(BIASED),
-    "forgot-input-channels": _forgot_input_channels,
-    "depthwise-as-conv": _depthwise_as_conv,
-    "separable-no-pointwise": _separable_no_pointwise,
-    "dense-on-unflattened": _dense_on_unflattened,
-    "flattened-before-pooling": _flattened_before_pooling,
-    "pooling-has-params": _pooling_has_params,
+BN = ("BatchNormalization",)
+CHANGES: dict[str, tuple[tuple[str, ...], Change]] = {  # each mistake: the layers it can change, and how
+    "dense-no-bias": (("Dense",), _no_bias(("Dense",))),
+    "forgot-bias": (BIASED, _no_bias(BIASED)),
+    "forgot-input-channels": (("Conv2D", "Conv1D"), _forgot_input_channels),
+    "depthwise-as-conv": (("DepthwiseConv2D",), _depthwise_as_conv),
+    "separable-no-pointwise": (("SeparableConv2D",), _separable_no_pointwise),
+    "dense-on-unflattened": (("Flatten",), _dense_on_unflattened),
+    "flattened-before-pooling": (POOLS, _flattened_before_pooling),
+    "pooling-has-params": (POOLS, _pooling_has_params),
     # Only γ and β, with the moving statistics forgotten.
-    "batchnorm-two-per-channel": _batchnorm(lambda c: ParamCount(c.trainable)),
-    "batchnorm-zero": _batchnorm(lambda c: NO_PARAMS),
-    "trainable-includes-bn-stats": _batchnorm(lambda c: ParamCount(c.total)),
-    "batchnorm-all-non-trainable": _batchnorm(lambda c: ParamCount(0, c.total)),
+    "batchnorm-two-per-channel": (BN, _batchnorm(lambda c: ParamCount(c.trainable))),
+    "batchnorm-zero": (BN, _batchnorm(lambda c: NO_PARAMS)),
+    "trainable-includes-bn-stats": (BN, _batchnorm(lambda c: ParamCount(c.total))),
+    "batchnorm-all-non-trainable": (BN, _batchnorm(lambda c: ParamCount(0, c.total))),
 }
 
 
-def _mistaken_params(shape: Shape, layers: Sequence[LayerSpec], change: Change) -> ParamCount:
-    """The engine's parameter count with ``change`` applied to every layer, on the shapes it leads to."""
-    total = NO_PARAMS
-    for i, spec in enumerate(layers):
-        changed = change(spec, shape, i, layers)
-        shape, count = changed if changed is not None else apply_layer(shape, spec)
-        total = total + count
-    return total
+def _mistaken_params(trace: Trace, layers: Sequence[LayerSpec], classes: Sequence[str], change: Change) -> ParamCount:
+    """The engine's parameter count with ``change`` applied to every layer, on the shapes it leads to.
+
+    A layer the mistake leaves alone, on the input the right answer gives it, is counted as in ``trace``."""
+    shape = trace.input_shape
+    trainable = non_trainable = 0
+    for i, (spec, row) in enumerate(zip(layers, trace.rows)):
+        right_input = trace.input_shape if i == 0 else trace.rows[i - 1].output_shape
+        changed = change(spec, classes[i], shape, i, classes)
+        if changed is not None:
+            shape, count = changed
+        elif shape == right_input:
+            shape, count = row.output_shape, row.params
+        else:
+            shape, count = apply_layer(shape, spec)
+        trainable += count.trainable
+        non_trainable += count.non_trainable
+    return ParamCount(trainable, non_trainable)
 
 
 # --- text ------------------------------------------------------------------------------------------------
@@ -571,11 +617,18 @@ def _single_solution(spec: LayerSpec, shape: Shape, trace, count: str) -> list[s
     return steps
 
 
+# A layer's step depends only on the layer and its input, and the same layers come back in model after model.
+_STEPS = LayerMemo()
+
+
 def _model_solution(shape: Shape, layers: Sequence[LayerSpec], trace, count: str) -> list[str]:
     steps = []
     current = tuple(shape)
     for spec, row in zip(layers, trace.rows):
-        steps.append(f"{layer_formula(spec, current, row.output_shape, row.params)}; output {text.shape_tuple(row.output_shape)}.")
+        step = _STEPS.get(spec, current) or _STEPS.put(
+            spec, current, f"{layer_formula(spec, current, row.output_shape, row.params)}; output {text.shape_tuple(row.output_shape)}."
+        )
+        steps.append(step)
         current = row.output_shape
     values = [_select(row.params, count) for row in trace.rows]
     terms = [text.num(v) for v in values if v]
