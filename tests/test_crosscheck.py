@@ -71,6 +71,23 @@ def test_importing_quizgen_and_its_cli_does_not_import_tensorflow():
     assert proc.stdout.strip() == "[]"
 
 
+def test_making_a_quiz_imports_neither_tensorflow_nor_numpy():
+    # numpy alone costs about a quarter of the start-up budget; only the cross-check and convolutions need it.
+    proc = _run(
+        """
+        import sys
+        from click.testing import CliRunner
+        import quizgen.cli
+        for topic in ("pooling", "output-size", "params", "architecture"):
+            result = CliRunner().invoke(quizgen.cli.main, ["make", "--topic", topic, "--count", "5", "--seed", "1"])
+            assert result.exit_code == 0, result.output
+        print(sorted({m.split(".")[0] for m in sys.modules} & {"numpy", "tensorflow", "keras"}))
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 _WITHOUT_TENSORFLOW = """
     import sys
 
