@@ -28,6 +28,21 @@ def term(value: Any) -> str:
     return f"({text})" if text.startswith("−") or "/" in text else text
 
 
+_SMALL = {v: str(v) for v in range(1000)}  # how num() writes the common small non-negative ints
+
+
+def nums(values: Iterable[Any], sep: str = ", ") -> str:
+    """num() of each value, joined: "3, 4, −1" (one call for a worked solution's list of cell values)."""
+    small = _SMALL
+    return sep.join([small[v] if type(v) is int and 0 <= v < 1000 else num(v) for v in values])
+
+
+def terms(values: Iterable[Any], sep: str = " + ") -> str:
+    """term() of each value, joined: "3 + (−1) + 4"."""
+    small = _SMALL
+    return sep.join([small[v] if type(v) is int and 0 <= v < 1000 else term(v) for v in values])
+
+
 def plain(value: Any) -> str:
     """A number without thousands separators, for sizes inside formulas ("1352")."""
     if isinstance(value, Fraction) and value.denominator != 1:

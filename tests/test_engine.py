@@ -37,6 +37,7 @@ from quizgen.engine import (
 )
 from quizgen.engine.conv import LayerInput, check_layer, windows
 from quizgen.engine.model import apply_layer
+from quizgen.engine.pooling import Pooler
 from quizgen.engine.sizes import as_pair, padding_amounts
 from quizgen.errors import ConfigError
 
@@ -367,6 +368,32 @@ POOLS = [
 @pytest.mark.parametrize("x, pool, strides, padding, mode, expected", POOLS)
 def test_pool2d(x, pool, strides, padding, mode, expected):
     assert pool2d(x, pool, strides, padding, mode) == expected
+
+
+def test_one_pooler_gives_pool2d_for_every_configuration_in_any_order():
+    """A Pooler flattens its map once and reuses it: each configuration, asked for in any order and after the
+    others, must still give exactly what a fresh pool2d gives."""
+    cases = [c.values for c in POOLS]
+    for x in {id(c[0]): c[0] for c in cases}.values():
+        pooler = Pooler(x)
+        mine = [c for c in cases if c[0] is x]
+        for _x, pool, strides, padding, mode, expected in mine + mine[::-1]:
+            assert pooler.pool(pool, strides, padding, mode) == expected == pool2d(x, pool, strides, padding, mode)
+
+
+def test_pooler_windows_show_each_output_cells_values_and_window_size():
+    # X3 = 1..9 as 3 × 3; 2 × 2 'same' with stride 2 hangs over the bottom and right edges (Keras pads there).
+    # Per channel, per output row, per output cell: (the in-bounds values, the full window size).
+    one_channel = (
+        (((1, 2, 4, 5), 4), ((3, 6), 4)),
+        (((7, 8), 4), ((9,), 4)),
+    )
+    assert Pooler(X3).windows(2, 2, "same") == (one_channel,)
+    assert Pooler([[1, 2], [3, 4]]).windows(1) == (((((1,), 1), ((2,), 1)), (((3,), 1), ((4,), 1))),)
+    two = Pooler((((1, 5), (2, 6)), ((3, 7), (4, 8))))
+    assert two.windows(2, 1, "valid") == (((((1, 2, 3, 4), 4),),), ((((5, 6, 7, 8), 4),),))
+    with pytest.raises(ConfigError, match="'valid' or 'same'"):
+        Pooler(X3).windows(2, 1, 1)
 
 
 # Two common mistakes the engine models (not Keras): (input, mode, 'same' split as ((top, bottom), (left, right)),

@@ -108,15 +108,15 @@ def _pool_grid(flat: tuple, gathers, mode: str, include_padding: bool) -> Grid2D
     """Pool one flattened channel through precomputed windows."""
     if mode == "average":
         if include_padding:
-            return tuple(tuple(_average(sum(get(flat)), size) for get, _, size in line) for line in gathers)
-        return tuple(tuple(_average(sum(get(flat)), n) for get, n, _ in line) for line in gathers)
-    reduce, pad = (max, 0) if mode == "max" else (min, 0)
+            return tuple([tuple([_average(sum(get(flat)), size) for get, _, size in line]) for line in gathers])
+        return tuple([tuple([_average(sum(get(flat)), n) for get, n, _ in line]) for line in gathers])
+    reduce = max if mode == "max" else min
     if include_padding:  # the padded cells count as zeros (a mistake when padding is Keras's 'same')
-        return tuple(
-            tuple(reduce(reduce(get(flat)), pad) if n < size else reduce(get(flat)) for get, n, size in line)
+        return tuple([
+            tuple([reduce(reduce(get(flat)), 0) if n < size else reduce(get(flat)) for get, n, size in line])
             for line in gathers
-        )
-    return tuple(tuple(reduce(get(flat)) for get, _, _ in line) for line in gathers)
+        ])
+    return tuple([tuple([reduce(get(flat)) for get, _, _ in line]) for line in gathers])
 
 
 def pool2d(
@@ -135,19 +135,67 @@ def pool2d(
     ``include_padding`` (treat 'same' padding as real zeros) and ``extra_first`` (odd padding at the top /
     left) are not Keras: they compute the answers of two common mistakes.
     """
-    if mode not in POOL_MODES:
-        mode = check_mode(mode)
-    channels, has_channels = to_channels(x)
-    padding = check_padding(padding)
-    if isinstance(padding, int):
-        channels = [zero_pad(ch, padding) for ch in channels]
-        padding = "valid"
-    h, w = len(channels[0]), len(channels[0][0])
-    ph, pw = as_pair("pool_size", pool_size)
-    sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
-    gathers = _gathers(h, w, ph, pw, sh, sw, padding, extra_first)  # ConfigError when the pool does not fit
-    out = [_pool_grid(tuple(chain.from_iterable(ch)), gathers, mode, include_padding) for ch in channels]
-    return from_channels(out, has_channels)
+    return Pooler(x).pool(pool_size, strides, padding, mode, include_padding=include_padding, extra_first=extra_first)
+
+
+class Pooler:
+    """One map, checked and flattened once, pooled under as many configurations as asked for — a problem pools
+    its map for the answer and again for each common mistake. ``Pooler(x).pool(...)`` is :func:`pool2d`."""
+
+    __slots__ = ("channels", "has_channels", "_flat")
+
+    def __init__(self, x: Any) -> None:
+        self.channels, self.has_channels = to_channels(x)
+        self._flat = None  # the channels flattened row-major, made on first use
+
+    def pool(
+        self,
+        pool_size: Any = 2,
+        strides: Any = None,
+        padding: Padding = "valid",
+        mode: str = "max",
+        *,
+        include_padding: bool = False,
+        extra_first: bool = False,
+    ) -> tuple:
+        """See :func:`pool2d`."""
+        if mode not in POOL_MODES:
+            mode = check_mode(mode)
+        padding = check_padding(padding)
+        channels = self.channels
+        if isinstance(padding, int):  # explicit zeros: a different map
+            channels = tuple(zero_pad(ch, padding) for ch in channels)
+            flat = [tuple(chain.from_iterable(ch)) for ch in channels]
+            padding = "valid"
+        else:
+            flat = self._flat
+            if flat is None:
+                flat = self._flat = [tuple(chain.from_iterable(ch)) for ch in channels]
+        h, w = len(channels[0]), len(channels[0][0])
+        ph, pw = as_pair("pool_size", pool_size)
+        sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
+        gathers = _gathers(h, w, ph, pw, sh, sw, padding, extra_first)  # ConfigError when the pool does not fit
+        if not self.has_channels:
+            return _pool_grid(flat[0], gathers, mode, include_padding)
+        return from_channels([_pool_grid(f, gathers, mode, include_padding) for f in flat], True)
+
+    def windows(self, pool_size: Any = 2, strides: Any = None, padding: Padding = "valid") -> tuple:
+        """What each output cell's window sees ('valid' / 'same'): per channel, per output row, per output
+        cell, the (in-bounds values row-major, full window size) pair — the numbers a worked solution shows."""
+        padding = check_padding(padding)
+        if isinstance(padding, int):
+            raise ConfigError("windows() takes 'valid' or 'same' padding")
+        channels = self.channels
+        flat = self._flat
+        if flat is None:
+            flat = self._flat = [tuple(chain.from_iterable(ch)) for ch in channels]
+        h, w = len(channels[0]), len(channels[0][0])
+        ph, pw = as_pair("pool_size", pool_size)
+        sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
+        gathers = _gathers(h, w, ph, pw, sh, sw, padding, False)
+        return tuple(
+            tuple(tuple([(get(f), size) for get, _, size in line]) for line in gathers) for f in flat
+        )
 
 
 def global_pool(x: Any, mode: str = "average") -> tuple:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
-from quizgen.engine import global_pool, output_length, pool2d
-from quizgen.engine.pooling import pool_windows
+from quizgen.engine import global_pool, output_length
+from quizgen.engine.pooling import Pooler
 from quizgen.engine.sizes import padding_amounts
 from quizgen.errors import ConfigError
 from quizgen.mistakes import mistake
@@ -71,8 +71,9 @@ def pooling(draw: Draw) -> Problem:
     pool = draw("pool_size", lambda: (2, 2) if d is Difficulty.EASY else draw.choice(((2, 2), (2, 2), (3, 3))))
     strides = draw("strides", lambda: pool if d is Difficulty.EASY else draw.choice((pool, pool, (1, 1), (2, 2))))
     padding = draw("padding", lambda: "same" if d is Difficulty.HARD and draw.choice((True, True, False)) else "valid")
+    pooler = Pooler(x)
     try:
-        answer = pool2d(x, pool, strides, padding, mode)
+        answer = pooler.pool(pool, strides, padding, mode)
     except ConfigError:
         if any(draw.is_pinned(k) for k in ("pool_size", "strides", "padding", "inputs", "input_shape")):
             raise
@@ -85,10 +86,9 @@ def pooling(draw: Draw) -> Problem:
 
     def alt(name: str, **changes) -> None:
         args = dict(pool_size=pool, strides=strides, padding=padding, mode=mode)
-        extra = {k: changes.pop(k) for k in ("include_padding", "extra_first") if k in changes}
         args.update(changes)
         try:
-            wrong.append(mistake(name, Matrix(pool2d(x, **args, **extra))))
+            wrong.append(mistake(name, Matrix(pooler.pool(**args))))
         except ConfigError:
             pass
 
@@ -128,7 +128,7 @@ def pooling(draw: Draw) -> Problem:
         prompt=prompt,
         data=[MatrixData("X", X, "input feature map")],
         answer=answer_m,
-        solution=_solution(X, pool, strides, padding, mode, layer, answer_m),
+        solution=_solution(pooler, X, pool, strides, padding, mode, layer, answer_m),
         mistakes=wrong,
     )
 
@@ -142,25 +142,23 @@ def _random_shape(draw: Draw) -> tuple[int, ...]:
     return draw.choice(((5, 5), (5, 5, 2), (6, 6, 2), (7, 7), (5, 6)))
 
 
-def _solution(X: Matrix, pool, strides, padding, mode, layer, answer: Matrix) -> list[str]:
+def _solution(pooler: Pooler, X: Matrix, pool, strides, padding, mode, layer, answer: Matrix) -> list[str]:
     h, w = X.shape[0], X.shape[1]
     steps = list(_size_steps(h, w, pool, strides, padding, layer))
-    windows = pool_windows(h, w, pool, strides, padding)
-    num, term = text.num, text.term
+    num, nums, terms = text.num, text.nums, text.terms
     answers = answer.channels()
-    for c, grid in enumerate(X.channels()):
+    for c, channel in enumerate(pooler.windows(pool, strides, padding)):
         prefix = f"Channel {c + 1}: " if X.has_channels else ""
         out_grid = answers[c]
-        for i, line in enumerate(windows, 1):
+        for i, line in enumerate(channel, 1):
             out_row = out_grid[i - 1]
-            for j, (rows, cols, size) in enumerate(line, 1):
-                vals = [v for r in rows for v in grid[r][cols.start : cols.stop]]
+            for j, (vals, size) in enumerate(line, 1):
                 if mode == "average":
                     note = f" (only the {len(vals)} cells inside the map)" if len(vals) < size else ""
                     frac = num(Fraction(sum(vals), len(vals)))
-                    steps.append(f"{prefix}out[{i},{j}] = ({' + '.join(map(term, vals))})/{len(vals)} = {frac}{note}.")
+                    steps.append(f"{prefix}out[{i},{j}] = ({terms(vals)})/{len(vals)} = {frac}{note}.")
                 else:
-                    steps.append(f"{prefix}out[{i},{j}] = {mode}({', '.join(map(num, vals))}) = {num(out_row[j - 1])}.")
+                    steps.append(f"{prefix}out[{i},{j}] = {mode}({nums(vals)}) = {num(out_row[j - 1])}.")
     return steps
 
 
