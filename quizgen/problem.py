@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
+from itertools import chain
 from types import MappingProxyType
 from typing import Any, Union
 
@@ -89,9 +90,8 @@ class Matrix:
 
     def cells(self) -> tuple[Any, ...]:
         """Every value, row-major (channels last)."""
-        if self.has_channels:
-            return tuple(v for row in self.values for cell in row for v in cell)
-        return tuple(v for row in self.values for v in row)
+        rows = chain.from_iterable(self.values)
+        return tuple(chain.from_iterable(rows) if self.has_channels else rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ layout Keras uses with ``channels_last``.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import chain
 from numbers import Rational
 from collections.abc import Sequence
 from typing import Any, Union
@@ -63,6 +64,9 @@ def to_channels(x: Any, name: str = "feature map") -> tuple[tuple[Grid2D, ...], 
 _SEEN: dict[int, tuple[Any, tuple[tuple[Grid2D, ...], bool]]] = {}
 
 
+_INT = {int}
+
+
 def _split_channels(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
     rows = [list(r) for r in x]
     if not rows or not rows[0]:
@@ -71,7 +75,7 @@ def _split_channels(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
     if any(len(r) != width for r in rows):
         raise ConfigError(f"the {name} must be rectangular (rows of {sorted({len(r) for r in rows})} values)")
     first = rows[0][0]
-    if type(first) is int and all(type(v) is int for r in rows for v in r):  # the common case, checked fast
+    if type(first) is int and set(map(type, chain.from_iterable(rows))) == _INT:  # the common case, checked fast
         return (tuple(tuple(r) for r in rows),), False
     has_channels = isinstance(first, (list, tuple)) or (hasattr(first, "__len__") and not isinstance(first, str))
     if not has_channels:

@@ -202,9 +202,9 @@ def _global(draw: Draw, mode: str, X: Matrix) -> Problem:
             quotient = f"{text.num(sum(cells))}/{h * w}"
             result = text.num(values[c])
             tail = "" if result == quotient else f" = {result}"
-            steps.append(f"{prefix}({' + '.join(text.term(v) for v in cells)})/({h} × {w}) = {quotient}{tail}.")
+            steps.append(f"{prefix}({text.terms(cells)})/({h} × {w}) = {quotient}{tail}.")
         else:
-            steps.append(f"{prefix}max({', '.join(text.num(v) for v in cells)}) = {text.num(values[c])}.")
+            steps.append(f"{prefix}max({text.nums(cells)}) = {text.num(values[c])}.")
     what = "vector of per-channel values" if X.has_channels else "value"
     return make_problem(
         topic="pooling",
