@@ -49,8 +49,7 @@ def test_all_tex_holds_every_students_questions_as_their_own_file_does(latex_cla
 
 
 def test_all_tex_shares_the_quiz_preamble():
-    """roster.tex.j2 repeats document.tex.j2's preamble (less the running header, set per student): a change
-    to one must be made to the other."""
+    """roster.tex.j2 extends document.tex.j2: the same preamble, less the running header (set per student)."""
     spec = load_bank(BANK)
     env = environment("latex")
     context = {"quiz": quiz_meta(spec), "solutions": True, "options": {}}
@@ -62,6 +61,29 @@ def test_all_tex_shares_the_quiz_preamble():
         every, "\\documentclass", "\\begin{document}"
     )
     assert "\\printanswers" in every
+
+
+def test_an_instructors_document_and_cover_templates_shape_all_tex_too(tmp_path):
+    """An override of document.tex.j2's preamble or of cover.tex.j2 reaches every student's page of all.tex,
+    as it reaches their own files."""
+    shipped = ROOT / "templates" / "latex"
+    mine = tmp_path / "templates" / "latex"
+    mine.mkdir(parents=True)
+    document = (shipped / "document.tex.j2").read_text(encoding="utf-8")
+    (mine / "document.tex.j2").write_text(
+        document.replace("\\begin{document}", "\\usepackage{xcolor}\n\\begin{document}", 1), encoding="utf-8"
+    )
+    cover = (shipped / "cover.tex.j2").read_text(encoding="utf-8")
+    (mine / "cover.tex.j2").write_text(cover.replace("Student ID:", "Matriculation number:"), encoding="utf-8")
+    make_variants(load_bank(BANK), read_roster(ROSTER), tmp_path / "out", "latex", templates_dir=str(tmp_path / "templates"))
+    everyone = (tmp_path / "out" / ALL_FILE).read_text(encoding="utf-8")
+    students = len(_questions(everyone))
+    assert students > 1
+    assert everyone.count("\\usepackage{xcolor}") == 1
+    assert everyone.count("Matriculation number:") == students
+    assert "Student ID:" not in everyone
+    own = next(p for p in (tmp_path / "out").glob("*.tex") if p.name != ALL_FILE).read_text(encoding="utf-8")
+    assert "\\usepackage{xcolor}" in own and "Matriculation number:" in own
 
 
 def test_only_latex_gets_all_tex_and_a_student_named_all_keeps_their_file(tmp_path):
