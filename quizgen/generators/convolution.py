@@ -174,11 +174,12 @@ def convolution(draw: Draw) -> Problem:
     activation = draw("activation", lambda: "relu" if "relu" in focus else "linear")
     relu = activation == "relu"
 
-    layer = _Layer(x, kernels, strides, padding, dilation, bias, relu)
     odd_split = padding == "same" and _odd_same_padding((h, w), kernel_size, strides, dilation)
-    # Checked before the mistakes are worked out, as they cost far more than this test (which draws nothing).
+    # Checked before the layer's sums and the mistakes are worked out, as they cost far more than this test
+    # (which draws nothing, so the next attempt draws as it did when the test came after them).
     if d is Difficulty.HARD and padding == "same" and strides != (1, 1) and not odd_split and not shape_fixed:
         draw.reject("'same' with a stride should need an odd padding on hard problems")
+    layer = _Layer(x, kernels, strides, padding, dilation, bias, relu)
     answer = layer.output(layer.sums, bias, relu)
     wrong, targeted = _mistakes(layer, odd_split)
     for m in wrong:
