@@ -28,19 +28,20 @@ def term(value: Any) -> str:
     return f"({text})" if text.startswith("−") or "/" in text else text
 
 
-_SMALL = {v: str(v) for v in range(1000)}  # how num() writes the common small non-negative ints
+_NUMS = {v: num(v) for v in range(-999, 1000)}  # how num() and term() write the common small ints
+_TERMS = {v: term(v) for v in range(-999, 1000)}
 
 
 def nums(values: Iterable[Any], sep: str = ", ") -> str:
     """num() of each value, joined: "3, 4, −1" (one call for a worked solution's list of cell values)."""
-    small = _SMALL
-    return sep.join([small[v] if type(v) is int and 0 <= v < 1000 else num(v) for v in values])
+    small = _NUMS
+    return sep.join([small[v] if type(v) is int and -1000 < v < 1000 else num(v) for v in values])
 
 
 def terms(values: Iterable[Any], sep: str = " + ") -> str:
     """term() of each value, joined: "3 + (−1) + 4"."""
-    small = _SMALL
-    return sep.join([small[v] if type(v) is int and 0 <= v < 1000 else term(v) for v in values])
+    small = _TERMS
+    return sep.join([small[v] if type(v) is int and -1000 < v < 1000 else term(v) for v in values])
 
 
 def plain(value: Any) -> str:

@@ -7,6 +7,7 @@ layout Keras uses with ``channels_last``.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from itertools import chain
 from numbers import Rational
 from collections.abc import Sequence
@@ -42,6 +43,15 @@ def normalize(value: Number) -> Number:
     return value
 
 
+@lru_cache(maxsize=4096)
+def exact_ratio(total: int, count: int) -> Number:
+    """total / count exactly: an int when it divides, else a Fraction. Averages of small integer maps repeat
+    the same few hundred ratios, and Fraction's constructor (a gcd and checks) is the slow part: cached."""
+    if total % count == 0:
+        return total // count
+    return Fraction(total, count)
+
+
 def to_channels(x: Any, name: str = "feature map") -> tuple[tuple[Grid2D, ...], bool]:
     """Split an H × W or H × W × C map into C exact 2D grids; also say whether the input had a channel axis.
 
@@ -64,7 +74,7 @@ def to_channels(x: Any, name: str = "feature map") -> tuple[tuple[Grid2D, ...], 
 _SEEN: dict[int, tuple[Any, tuple[tuple[Grid2D, ...], bool]]] = {}
 
 
-_INT = {int}
+_INT, _TUPLE = {int}, {tuple}
 
 
 def _split_channels(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
@@ -83,6 +93,10 @@ def _split_channels(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
     depth = len(first)
     if depth < 1 or any(len(cell) != depth for r in rows for cell in r):
         raise ConfigError(f"every cell of the {name} must have the same number of channels")
+    cells = list(chain.from_iterable(rows))
+    if set(map(type, cells)) == _TUPLE and set(map(type, chain.from_iterable(cells))) == _INT:  # common, fast
+        per_row = [tuple(zip(*r)) for r in rows]  # each row as C tuples, one per channel
+        return tuple([tuple([r[c] for r in per_row]) for c in range(depth)]), True
     return tuple(tuple(tuple(exact(cell[c]) for cell in r) for r in rows) for c in range(depth)), True
 
 
@@ -90,5 +104,4 @@ def from_channels(channels: Sequence[Grid2D], has_channels: bool) -> tuple:
     """Inverse of :func:`to_channels`: one 2D grid back as is, or C grids stacked as H × W × C."""
     if not has_channels:
         return channels[0]
-    h, w = len(channels[0]), len(channels[0][0])
-    return tuple(tuple(tuple(ch[i][j] for ch in channels) for j in range(w)) for i in range(h))
+    return tuple([tuple(zip(*rows)) for rows in zip(*channels)])

@@ -17,7 +17,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from quizgen.engine.grid import Grid2D, Number, from_channels, normalize, to_channels
+from quizgen.engine.grid import Grid2D, exact_ratio, from_channels, normalize, to_channels
 from quizgen.engine.sizes import Padding, as_pair, check_padding, output_length, padding_amounts
 from quizgen.errors import ConfigError, one_of
 
@@ -97,19 +97,12 @@ def _gathers(h: int, w: int, ph: int, pw: int, sh: int, sw: int, padding: Paddin
     return tuple(lines)
 
 
-def _average(total: int, count: int) -> Number:
-    """total / count exactly: an int when it divides, else a Fraction (whose constructor is the slow part)."""
-    if total % count == 0:
-        return total // count
-    return Fraction(total, count)
-
-
 def _pool_grid(flat: tuple, gathers, mode: str, include_padding: bool) -> Grid2D:
     """Pool one flattened channel through precomputed windows."""
     if mode == "average":
         if include_padding:
-            return tuple([tuple([_average(sum(get(flat)), size) for get, _, size in line]) for line in gathers])
-        return tuple([tuple([_average(sum(get(flat)), n) for get, n, _ in line]) for line in gathers])
+            return tuple([tuple([exact_ratio(sum(get(flat)), size) for get, _, size in line]) for line in gathers])
+        return tuple([tuple([exact_ratio(sum(get(flat)), n) for get, n, _ in line]) for line in gathers])
     reduce = max if mode == "max" else min
     if include_padding:  # the padded cells count as zeros (a mistake when padding is Keras's 'same')
         return tuple([

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from functools import lru_cache
 
 from quizgen.engine import global_pool, output_length
+from quizgen.engine.grid import exact_ratio
 from quizgen.engine.pooling import Pooler
 from quizgen.engine.sizes import padding_amounts
 from quizgen.errors import ConfigError
@@ -155,7 +155,7 @@ def _solution(pooler: Pooler, X: Matrix, pool, strides, padding, mode, layer, an
             for j, (vals, size) in enumerate(line, 1):
                 if mode == "average":
                     note = f" (only the {len(vals)} cells inside the map)" if len(vals) < size else ""
-                    frac = num(Fraction(sum(vals), len(vals)))
+                    frac = num(exact_ratio(sum(vals), len(vals)))
                     steps.append(f"{prefix}out[{i},{j}] = ({terms(vals)})/{len(vals)} = {frac}{note}.")
                 else:
                     steps.append(f"{prefix}out[{i},{j}] = {mode}({nums(vals)}) = {num(out_row[j - 1])}.")
