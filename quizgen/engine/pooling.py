@@ -11,13 +11,12 @@ pooling layer): those zeros are real cells and do take part in the max, min and 
 
 from __future__ import annotations
 
-from fractions import Fraction
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from quizgen.engine.grid import Grid2D, exact_ratio, from_channels, normalize, to_channels
+from quizgen.engine.grid import Grid2D, exact_ratio, from_channels, to_channels
 from quizgen.engine.sizes import Padding, as_pair, check_padding, output_length, padding_amounts
 from quizgen.errors import ConfigError, one_of
 
@@ -198,5 +197,5 @@ def global_pool(x: Any, mode: str = "average") -> tuple:
     result = []
     for ch in channels:
         values = [v for row in ch for v in row]
-        result.append(max(values) if mode == "max" else normalize(Fraction(sum(values), len(values))))
+        result.append(max(values) if mode == "max" else exact_ratio(sum(values), len(values)))
     return tuple(result)
