@@ -153,6 +153,24 @@ class Pooler:
         """See :func:`pool2d`."""
         if mode not in POOL_MODES:
             mode = check_mode(mode)
+        flat, gathers = self._slide(pool_size, strides, padding, extra_first)
+        if not self.has_channels:
+            return _pool_grid(flat[0], gathers, mode, include_padding)
+        return from_channels([_pool_grid(f, gathers, mode, include_padding) for f in flat], True)
+
+    def windows(self, pool_size: Any = 2, strides: Any = None, padding: Padding = "valid") -> tuple:
+        """What each output cell's window sees ('valid' / 'same'): per channel, per output row, per output
+        cell, the (in-bounds values row-major, full window size) pair — the numbers a worked solution shows."""
+        if isinstance(check_padding(padding), int):
+            raise ConfigError("windows() takes 'valid' or 'same' padding")
+        flat, gathers = self._slide(pool_size, strides, padding, False)
+        return tuple(
+            tuple(tuple([(get(f), size) for get, _, size in line]) for line in gathers) for f in flat
+        )
+
+    def _slide(self, pool_size: Any, strides: Any, padding: Padding, extra_first: bool) -> tuple[list[tuple], Any]:
+        """The channels flattened row-major (zero-padded first for an integer padding) and the windows of the
+        configuration over them; ConfigError when the pool does not fit."""
         padding = check_padding(padding)
         channels = self.channels
         if isinstance(padding, int):  # explicit zeros: a different map
@@ -166,28 +184,7 @@ class Pooler:
         h, w = len(channels[0]), len(channels[0][0])
         ph, pw = as_pair("pool_size", pool_size)
         sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
-        gathers = _gathers(h, w, ph, pw, sh, sw, padding, extra_first)  # ConfigError when the pool does not fit
-        if not self.has_channels:
-            return _pool_grid(flat[0], gathers, mode, include_padding)
-        return from_channels([_pool_grid(f, gathers, mode, include_padding) for f in flat], True)
-
-    def windows(self, pool_size: Any = 2, strides: Any = None, padding: Padding = "valid") -> tuple:
-        """What each output cell's window sees ('valid' / 'same'): per channel, per output row, per output
-        cell, the (in-bounds values row-major, full window size) pair — the numbers a worked solution shows."""
-        padding = check_padding(padding)
-        if isinstance(padding, int):
-            raise ConfigError("windows() takes 'valid' or 'same' padding")
-        channels = self.channels
-        flat = self._flat
-        if flat is None:
-            flat = self._flat = [tuple(chain.from_iterable(ch)) for ch in channels]
-        h, w = len(channels[0]), len(channels[0][0])
-        ph, pw = as_pair("pool_size", pool_size)
-        sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
-        gathers = _gathers(h, w, ph, pw, sh, sw, padding, False)
-        return tuple(
-            tuple(tuple([(get(f), size) for get, _, size in line]) for line in gathers) for f in flat
-        )
+        return flat, _gathers(h, w, ph, pw, sh, sw, padding, extra_first)
 
 
 def global_pool(x: Any, mode: str = "average") -> tuple:
