@@ -72,8 +72,9 @@ def test_a_pinned_layer_with_values_that_only_look_plain_is_not_merged():
 def _fresh(trace, layers, name):
     """A mistake's shape worked out afresh, layer by layer, as _mistaken_shape does."""
     names = [row.class_name for row in trace.rows]
+    shapes = [trace.input_shape, *(row.output_shape for row in trace.rows)]
     try:
-        return osize._mistaken_shape(trace, layers, names, [osize._window(s) for s in layers], osize.CHANGES[name][1])
+        return osize._mistaken_shape(shapes, layers, names, [osize._window(s) for s in layers], osize.CHANGES[name][1])
     except osize.ConfigError:
         return None
 
@@ -86,11 +87,19 @@ def test_remembered_changes_give_the_shapes_worked_out_afresh(difficulty):
         params = dict(p.params)
         layers = params["layers"] if params["layer"] == "chain" else osize.keras_layers(params)
         trace = trace_model(params["input_shape"], layers)
-        mistaken = osize._Mistakes(trace, osize._known(layers))
+        shapes = osize._shapes(params["input_shape"], layers)
+        assert shapes == [trace.input_shape, *(row.output_shape for row in trace.rows)]
+        mistaken = osize._Mistakes(shapes, osize._known(layers))
         for name in osize.CHANGES:
             assert mistaken(name) == _fresh(trace, layers, name), (params, name)
             seen += mistaken(name) not in (None, trace.output_shape)
     assert seen > 150
+
+
+def test_an_impossible_layer_is_reported_in_the_textbooks_terms():
+    params = dict(CONV) | {"input_shape": (2, 2, 3), "kernel_size": (7, 7), "padding": 1}
+    with pytest.raises(osize.ConfigError, match=r"kernel size 7 is larger than the padded input \(2 \+ 2 padding"):
+        osize._build(Difficulty.HARD, params, osize.keras_layers(params))
 
 
 def test_targeted_checks_are_the_targeted_sets_in_check_order():

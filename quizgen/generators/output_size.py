@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from quizgen import text
-from quizgen.engine import LayerSpec, Trace, output_size_2d, trace_model
+from quizgen.engine import LayerSpec, output_size_2d, trace_model
 from quizgen.engine.model import LayerMemo, apply_layer, canonical_class, derived_layer
 from quizgen.engine.sizes import as_pair
 from quizgen.errors import ConfigError, UserError
@@ -140,17 +140,23 @@ def _build(difficulty: Difficulty, params: dict[str, Any], layers: tuple[LayerSp
 
     The problem is built only when it passes, or when ``keep`` says to build it anyway."""
     shape = params["input_shape"]
+    chain = params["layer"] == "chain"
     try:
-        trace = trace_model(shape, layers)
+        if chain:  # the worked solution goes through the model summary
+            trace = trace_model(shape, layers)
+            shapes = [shape, *(row.output_shape for row in trace.rows)]
+        else:
+            shapes = _shapes(shape, layers)
     except ConfigError:
-        if params["layer"] != "chain":  # an impossible layer is reported in the textbook's terms, as the student sees it
+        if not chain:  # an impossible layer is reported in the textbook's terms, as the student sees it
             output_size_2d(shape[:2], params.get("kernel_size") or params["pool_size"], params["strides"],
                            params["padding"], params.get("dilation_rate", 1))
+            trace_model(shape, layers)  # else as the engine reports it, naming the layer
         raise
-    answer = Shape(trace.output_shape)
+    answer = Shape(shapes[-1])
     known = _known(layers)
     must_differ, must_equal, order = known.targeted(difficulty)
-    mistaken = _Mistakes(trace, known)
+    mistaken = _Mistakes(shapes, known)
     rejected = _undetectable(difficulty, answer, mistaken, must_differ, must_equal)
     if rejected and not keep:
         return rejected, None
@@ -159,7 +165,7 @@ def _build(difficulty: Difficulty, params: dict[str, Any], layers: tuple[LayerSp
     wrong = [(name, mistaken(name)) for name in order]
     wrong = [(name, dims) for name, dims in wrong if dims is not None and dims != answer.dims]
 
-    if params["layer"] == "chain":
+    if chain:
         title = f"Output shape after {len(layers)} layers on {text.dims(shape)}"
         prompt = (
             f"The layers below are applied in order to an input of shape {text.dims(shape)} (height × width × "
@@ -496,17 +502,26 @@ def _mistake(name: str, dims: tuple[int, ...]) -> Mistake:
     return mistake(name, Shape(dims))  # the same few wrong shapes come back problem after problem
 
 
-def _mistaken_shape(trace: Trace, layers: Sequence[LayerSpec], names: Sequence[str], windows: Sequence[Any],
-                    change: Change) -> tuple[int, ...]:
+def _shapes(shape: tuple[int, ...], layers: Sequence[LayerSpec]) -> list[tuple[int, ...]]:
+    """The input shape and the output shape of each layer in turn."""
+    shapes = [shape]
+    for layer in layers:
+        shape, _ = apply_layer(shape, layer)
+        shapes.append(shape)
+    return shapes
+
+
+def _mistaken_shape(shapes: Sequence[tuple[int, ...]], layers: Sequence[LayerSpec], names: Sequence[str],
+                    windows: Sequence[Any], change: Change) -> tuple[int, ...]:
     """The engine's output shape with ``change`` applied to every layer, on the shapes the mistake leads to.
 
-    A layer the mistake leaves alone, on the input the right answer gives it, has the output in ``trace``."""
-    shape = trace.input_shape
+    A layer the mistake leaves alone, on the input the right answer gives it (``shapes``, see :func:`_shapes`),
+    has the output the right answer gives it."""
+    shape = shapes[0]
     for i, spec in enumerate(layers):
-        right_input = trace.input_shape if i == 0 else trace.rows[i - 1].output_shape
         new = change(spec, names[i], windows[i], shape, i, names)
-        if len(new) == 1 and new[0] is spec and shape == right_input:
-            shape = trace.rows[i].output_shape
+        if len(new) == 1 and new[0] is spec and shape == shapes[i]:
+            shape = shapes[i + 1]
             continue
         for layer in new:
             shape, _ = apply_layer(shape, layer)
@@ -579,8 +594,8 @@ class _Mistakes:
     """The output shape each mistake leads to, worked out the first time it is asked for (a draw may be
     rejected after the first few); None when the mistake leads to an impossible layer."""
 
-    def __init__(self, trace: Trace, known: _Known) -> None:
-        self.trace = trace
+    def __init__(self, shapes: Sequence[tuple[int, ...]], known: _Known) -> None:
+        self.shapes = shapes
         self.known = known
         self.found: dict[str, tuple[int, ...] | None] = {}
 
@@ -588,16 +603,16 @@ class _Mistakes:
         found = self.found
         if name in found:
             return found[name]
-        trace, known = self.trace, self.known
+        shapes, known = self.shapes, self.known
         try:
             if name in SHAPE_DEPENDENT:
-                dims = _mistaken_shape(trace, known.layers, known.names, known.windows, CHANGES[name][1])
+                dims = _mistaken_shape(shapes, known.layers, known.names, known.windows, CHANGES[name][1])
             else:
                 new = known.changed(name)
                 if new is None:  # it changes none of the layers: the right shape
-                    dims = trace.output_shape
+                    dims = shapes[-1]
                 else:
-                    dims = trace.input_shape
+                    dims = shapes[0]
                     for layer in new:
                         dims, _ = apply_layer(dims, layer)
         except ConfigError:
