@@ -418,8 +418,9 @@ def _zero_padding(padding: int | tuple) -> LayerSpec:
 
 # Each mistake: (layer, its class, its window (see _window), its input shape, its index, every layer's class)
 # -> the layers the student applies in its place. A change that would not change the layer (a stride of 1
-# where it already is 1, ...) leaves it as it is, which gives the same shapes.
-Change = Callable[[LayerSpec, str, Any, tuple[int, ...], int, Sequence[str]], list[LayerSpec]]
+# where it already is 1, ...) leaves it as it is, which gives the same shapes. Only the SHAPE_DEPENDENT
+# mistakes read the input shape; the others are given None (see _Known).
+Change = Callable[[LayerSpec, str, Any, "tuple[int, ...] | None", int, Sequence[str]], list[LayerSpec]]
 
 
 def _ignored_stride(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
