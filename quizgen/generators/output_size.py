@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from quizgen import text
-from quizgen.engine import LayerSpec, Trace, output_size_2d, trace_model
+from quizgen.engine import LayerSpec, output_size_2d, trace_model
 from quizgen.engine.model import LayerMemo, apply_layer, canonical_class, derived_layer
 from quizgen.engine.sizes import as_pair
 from quizgen.errors import ConfigError, UserError
@@ -65,6 +65,20 @@ MISTAKES = (
     "channels-from-input",
 )
 
+# The order _undetectable checks mistakes in: those that most often fail first, so that a rejected draw
+# stops early, and channels-from-input (worked out on the layers' shapes, not remembered per layer) last.
+CHECK_ORDER = (
+    "rounded-up",
+    "same-floored",
+    "padding-one-side",
+    "same-valid-confused",
+    "ignored-stride",
+    "ignored-dilation",
+    "kernel-as-stride",
+    "forgot-padding",
+    "channels-from-input",
+)
+
 
 @register(
     TOPIC,
@@ -92,29 +106,66 @@ def output_size(draw: Draw) -> Problem:
         layers = draw("layers", lambda: _random_chain(draw, shape))
         layers = tuple(derived_layer(s, drop=("input_shape",)) for s in layers)
         params: dict[str, Any] = {"layer": "chain", "input_shape": shape, "layers": layers}
+        try:
+            rejected, problem = _build(draw.difficulty, params, layers)
+        except ConfigError:
+            draw.reject("the layers do not fit the input")
+            raise
     else:
         params = _single_params(draw, layer, shape)
-        layers = keras_layers(params)
-        try:  # first in the textbook's terms, so that an impossible layer is reported as the student sees it
-            output_size_2d(shape[:2], params.get("kernel_size") or params["pool_size"], params["strides"],
-                           params["padding"], params.get("dilation_rate", 1))
+        try:
+            rejected, problem = _single_problem(draw.difficulty, *params.items())
         except ConfigError:
             draw.reject("the layer does not fit the input")
             raise
-    try:
-        trace = trace_model(shape, layers)
-    except ConfigError:
-        draw.reject("the layers do not fit the input")
-        raise
-    answer = Shape(trace.output_shape)
-    must_differ, must_equal = _targeted(draw.difficulty, layers)
-    mistaken = _Mistakes(trace, layers)
-    _reject_undetectable(draw, answer, mistaken, must_differ, must_equal)
-    # Mistakes that give the right shape, or none, are left out (make_problem would drop them).
-    wrong = {name: mistaken(name) for name in CHANGES}
-    wrong = {name: dims for name, dims in wrong.items() if dims is not None and dims != answer.dims}
+    if rejected:
+        draw.reject(rejected)  # raises Redraw, except on the last attempt, which keeps the problem
+        layers = params["layers"] if layer == "chain" else keras_layers(params)
+        _, problem = _build(draw.difficulty, params, layers, keep=True)
+    return problem
 
-    if layer == "chain":
+
+@lru_cache(maxsize=4096)
+def _single_problem(difficulty: Difficulty, *items: tuple[str, Any]) -> tuple[str, Problem | None]:
+    """:func:`_build` for a single-layer problem, once per configuration: a quiz that asks for more problems
+    than there are distinct ones redraws the same few again and again (so do rejected draws). The params are
+    the generator's own values, drawn or pinned and coerced: plain ints, strings and tuples of ints."""
+    params = dict(items)
+    return _build(difficulty, params, keras_layers(params))
+
+
+def _build(difficulty: Difficulty, params: dict[str, Any], layers: tuple[LayerSpec, ...], keep: bool = False
+           ) -> tuple[str, Problem | None]:
+    """(why the problem cannot tell a targeted mistake from the right answer, or "", the problem).
+
+    The problem is built only when it passes, or when ``keep`` says to build it anyway."""
+    shape = params["input_shape"]
+    chain = params["layer"] == "chain"
+    try:
+        if chain:  # the worked solution goes through the model summary
+            trace = trace_model(shape, layers)
+            shapes = [shape, *(row.output_shape for row in trace.rows)]
+        else:
+            shapes = _shapes(shape, layers)
+    except ConfigError:
+        if not chain:  # an impossible layer is reported in the textbook's terms, as the student sees it
+            output_size_2d(shape[:2], params.get("kernel_size") or params["pool_size"], params["strides"],
+                           params["padding"], params.get("dilation_rate", 1))
+            trace_model(shape, layers)  # else as the engine reports it, naming the layer
+        raise
+    answer = Shape(shapes[-1])
+    known = _known(layers)
+    must_differ, must_equal, order = known.targeted(difficulty)
+    mistaken = _Mistakes(shapes, known)
+    rejected = _undetectable(difficulty, answer, mistaken, must_differ, must_equal)
+    if rejected and not keep:
+        return rejected, None
+    # Mistakes that give the right shape, or none, are left out (make_problem would drop them); those the
+    # problem targets come first.
+    wrong = [(name, mistaken(name)) for name in order]
+    wrong = [(name, dims) for name, dims in wrong if dims is not None and dims != answer.dims]
+
+    if chain:
         title = f"Output shape after {len(layers)} layers on {text.dims(shape)}"
         prompt = (
             f"The layers below are applied in order to an input of shape {text.dims(shape)} (height × width × "
@@ -123,20 +174,21 @@ def output_size(draw: Draw) -> Problem:
         data = [ModelData(shape, layers)]
         solution = _chain_solution(shape, layers, trace, answer)
     else:
+        layer = params["layer"]
         title = f"Output shape of {'an' if layer[0] in 'AEIOU' else 'a'} {layer} layer on {text.dims(shape)}"
         prompt = _single_prompt(params, shape)
         data = []
         solution = _single_solution(params, shape, layers, answer)
-    return make_problem(
+    return rejected, make_problem(
         topic=TOPIC,
-        difficulty=draw.difficulty,
+        difficulty=difficulty,
         params=params,
         title=title,
         prompt=prompt,
         data=data,
         answer=answer,
         solution=solution,
-        mistakes=[_mistake(name, wrong[name]) for name in sorted(wrong, key=lambda n: n not in must_differ)],
+        mistakes=[_mistake(name, dims) for name, dims in wrong],
     )
 
 
@@ -339,7 +391,24 @@ def _read_window(spec: LayerSpec) -> tuple[tuple[int, int], tuple[int, int], str
 
 
 def _with(spec: LayerSpec, **changes: Any) -> LayerSpec:
-    return derived_layer(spec, **changes)
+    """``spec`` with ``changes``: a mistake's layer. When every keyword is a plain value it comes from _spec,
+    so that the same mistaken layer reached from different layers (any strides with ignored-stride, ...) is
+    one object, checked once and sharing its results per shape with the layers drawn as they are."""
+    plain = _PLAIN.get(spec, "plain")
+    if plain is None:
+        plain = _PLAIN.put(spec, "plain", all(map(_plain, spec.kwargs.values())))
+    if plain:  # the changes are the generator's own plain values
+        return _spec(spec.class_name, *{**spec.kwargs, **changes}.items())
+    return derived_layer(spec, **changes)  # a pinned layer's keywords may be True where 1 is meant, ...
+
+
+_PLAIN = LayerMemo()
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is an int, a str or a tuple of ints — values that equal only values of their own type."""
+    kind = type(value)
+    return kind is int or kind is str or (kind is tuple and all(type(v) is int for v in value))
 
 
 @lru_cache(maxsize=1024)
@@ -349,8 +418,9 @@ def _zero_padding(padding: int | tuple) -> LayerSpec:
 
 # Each mistake: (layer, its class, its window (see _window), its input shape, its index, every layer's class)
 # -> the layers the student applies in its place. A change that would not change the layer (a stride of 1
-# where it already is 1, ...) leaves it as it is, which gives the same shapes.
-Change = Callable[[LayerSpec, str, Any, tuple[int, ...], int, Sequence[str]], list[LayerSpec]]
+# where it already is 1, ...) leaves it as it is, which gives the same shapes. Only the SHAPE_DEPENDENT
+# mistakes read the input shape; the others are given None (see _Known).
+Change = Callable[[LayerSpec, str, Any, "tuple[int, ...] | None", int, Sequence[str]], list[LayerSpec]]
 
 
 def _ignored_stride(spec: LayerSpec, name, win, shape, i, names) -> list[LayerSpec]:
@@ -433,47 +503,122 @@ def _mistake(name: str, dims: tuple[int, ...]) -> Mistake:
     return mistake(name, Shape(dims))  # the same few wrong shapes come back problem after problem
 
 
-def _mistaken_shape(trace: Trace, layers: Sequence[LayerSpec], names: Sequence[str], windows: Sequence[Any],
-                    change: Change) -> tuple[int, ...]:
+def _shapes(shape: tuple[int, ...], layers: Sequence[LayerSpec]) -> list[tuple[int, ...]]:
+    """The input shape and the output shape of each layer in turn."""
+    shapes = [shape]
+    for layer in layers:
+        shape, _ = apply_layer(shape, layer)
+        shapes.append(shape)
+    return shapes
+
+
+def _mistaken_shape(shapes: Sequence[tuple[int, ...]], layers: Sequence[LayerSpec], names: Sequence[str],
+                    windows: Sequence[Any], change: Change) -> tuple[int, ...]:
     """The engine's output shape with ``change`` applied to every layer, on the shapes the mistake leads to.
 
-    A layer the mistake leaves alone, on the input the right answer gives it, has the output in ``trace``."""
-    shape = trace.input_shape
+    A layer the mistake leaves alone, on the input the right answer gives it (``shapes``, see :func:`_shapes`),
+    has the output the right answer gives it."""
+    shape = shapes[0]
     for i, spec in enumerate(layers):
-        right_input = trace.input_shape if i == 0 else trace.rows[i - 1].output_shape
         new = change(spec, names[i], windows[i], shape, i, names)
-        if len(new) == 1 and new[0] is spec and shape == right_input:
-            shape = trace.rows[i].output_shape
+        if len(new) == 1 and new[0] is spec and shape == shapes[i]:
+            shape = shapes[i + 1]
             continue
         for layer in new:
             shape, _ = apply_layer(shape, layer)
     return shape
 
 
+# Mistakes whose changes depend on a layer's input shape: the others change the same layers the same way
+# whatever the input, so those changes are worked out once per list of layers (see _Known).
+SHAPE_DEPENDENT = frozenset({"channels-from-input"})
+
+
+class _Known:
+    """What does not depend on the input shape, per list of layers: each layer's class and window, the layers
+    a student applies in their place for each mistake (but the shape-dependent ones; None when the mistake
+    changes none of them), and the mistakes each difficulty targets. Each worked out when first asked for."""
+
+    __slots__ = ("layers", "names", "windows", "changes", "targets")
+
+    def __init__(self, layers: tuple[LayerSpec, ...]) -> None:
+        self.layers = layers
+        self.names = [canonical_class(spec.class_name) for spec in layers]
+        self.windows = [_window(spec) for spec in layers]
+        self.changes: dict[str, tuple[LayerSpec, ...] | None] = {}
+        self.targets: dict[Difficulty, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+
+    def changed(self, mistake: str) -> tuple[LayerSpec, ...] | None:
+        """The layers applied in place of these with ``mistake``; None when it changes none of them."""
+        try:
+            return self.changes[mistake]
+        except KeyError:
+            pass
+        layers, names = self.layers, self.names
+        touches, change = CHANGES[mistake]
+        new = []
+        for i, spec in enumerate(layers):
+            new += change(spec, names[i], self.windows[i], None, i, names) if names[i] in touches else [spec]
+        same = len(new) == len(layers) and all(a is b for a, b in zip(new, layers))
+        self.changes[mistake] = changed = None if same else tuple(new)
+        return changed
+
+    def targeted(self, difficulty: Difficulty) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(mistakes that must change the answer and mistakes that must not, both in CHECK_ORDER; every
+        mistake, the targeted ones first) — see :func:`_targeted`."""
+        known = self.targets.get(difficulty)
+        if known is None:
+            must_differ, must_equal = _targeted(difficulty, self.layers)
+            known = self.targets[difficulty] = (
+                tuple(sorted(must_differ, key=CHECK_ORDER.index)),
+                tuple(sorted(must_equal, key=CHECK_ORDER.index)),
+                tuple(sorted(CHANGES, key=lambda name: name not in must_differ)),
+            )
+        return known
+
+
+# Per list of layer objects; each entry holds on to its layers, so no other layer can take their ids.
+_KNOWN: dict[tuple[int, ...], _Known] = {}
+
+
+def _known(layers: tuple[LayerSpec, ...]) -> _Known:
+    key = tuple(map(id, layers))
+    known = _KNOWN.get(key)
+    if known is None:
+        if len(_KNOWN) >= 4096:
+            _KNOWN.clear()
+        known = _KNOWN[key] = _Known(layers)
+    return known
+
+
 class _Mistakes:
     """The output shape each mistake leads to, worked out the first time it is asked for (a draw may be
     rejected after the first few); None when the mistake leads to an impossible layer."""
 
-    def __init__(self, trace: Trace, layers: Sequence[LayerSpec]) -> None:
-        self.trace = trace
-        self.layers = layers
-        self.names = [row.class_name for row in trace.rows]
-        self.present = set(self.names)
-        self.windows = [_window(spec) for spec in layers]
+    def __init__(self, shapes: Sequence[tuple[int, ...]], known: _Known) -> None:
+        self.shapes = shapes
+        self.known = known
         self.found: dict[str, tuple[int, ...] | None] = {}
 
     def __call__(self, name: str) -> tuple[int, ...] | None:
-        if name in self.found:
-            return self.found[name]
-        touches, change = CHANGES[name]
-        if self.present.isdisjoint(touches):  # it changes none of the layers: the right shape
-            dims = self.trace.output_shape
-        else:
-            try:
-                dims = _mistaken_shape(self.trace, self.layers, self.names, self.windows, change)
-            except ConfigError:
-                dims = None  # the mistake leads to an impossible layer: no answer to diagnose
-        self.found[name] = dims
+        found = self.found
+        if name in found:
+            return found[name]
+        shapes, known = self.shapes, self.known
+        try:
+            if name in SHAPE_DEPENDENT:
+                dims = _mistaken_shape(shapes, known.layers, known.names, known.windows, CHANGES[name][1])
+            else:
+                new = known.changed(name)
+                if new is None:  # it changes none of the layers: the right shape
+                    dims = shapes[-1]
+                else:
+                    dims = shapes[0]
+                    for layer in new:
+                        dims, _ = apply_layer(dims, layer)
+        except ConfigError:
+            dims = None  # the mistake leads to an impossible layer: no answer to diagnose
+        found[name] = dims
         return dims
 
 
@@ -510,13 +655,15 @@ def _targeted(difficulty: Difficulty, layers: Sequence[LayerSpec]) -> tuple[set[
     return must_differ, must_equal - must_differ
 
 
-def _reject_undetectable(draw: Draw, answer: Shape, mistaken: _Mistakes, must_differ, must_equal) -> None:
-    for name in sorted(must_differ):
+def _undetectable(difficulty: Difficulty, answer: Shape, mistaken: _Mistakes, must_differ, must_equal) -> str:
+    """Why the problem fails its difficulty's checks (the first failure found), or "" when it passes."""
+    for name in must_differ:
         if mistaken(name) in (None, answer.dims):  # None: the mistake has no answer
-            draw.reject(f"{name} would give the right answer")
-    for name in sorted(must_equal):
+            return f"{name} would give the right answer"
+    for name in must_equal:
         if mistaken(name) not in (None, answer.dims):
-            draw.reject(f"{draw.difficulty.value} problems divide evenly")
+            return f"{difficulty.value} problems divide evenly"
+    return ""
 
 
 # --- text ------------------------------------------------------------------------------------------------
