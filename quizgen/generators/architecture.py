@@ -469,24 +469,21 @@ def _sizes(cls: str, layer: LayerSpec, shape, out) -> str:
     return ", ".join(parts)
 
 
-def _layer_steps(trace: Trace, layers: Sequence[LayerSpec]) -> list[str]:
-    return [
-        f"Layer {n}, {_step(layer, row, shape)}"
-        for n, (row, layer, shape) in enumerate(zip(trace.rows, layers, _inputs(trace)), 1)
-    ]
-
-
 # What a layer does to an input depends only on the layer and the input shape, and the generator's layers come
 # back problem after problem.
 _STEPS = LayerMemo()
 
 
-def _step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> str:
-    """One layer's step of the worked solution, after its "Layer n, "."""
-    return _STEPS.get(layer, shape) or _STEPS.put(layer, shape, _describe_step(layer, row, shape))
+def _layer_steps(trace: Trace, layers: Sequence[LayerSpec]) -> list[str]:
+    steps = []
+    for n, (row, layer, shape) in enumerate(zip(trace.rows, layers, _inputs(trace)), 1):
+        step = _STEPS.get(layer, shape) or _STEPS.put(layer, shape, _describe_step(layer, row, shape))
+        steps.append(f"Layer {n}, {step}")
+    return steps
 
 
 def _describe_step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> str:
+    """One layer's step of the worked solution, after its "Layer n, "."""
     cls = row.class_name
     out, total = row.output_shape, row.params.total
     kw = layer.kwargs
@@ -521,12 +518,13 @@ def _describe_step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> s
 
 
 def _total_step(trace: Trace) -> str:
-    counted = [r.params.total for r in trace.rows if r.params.total]
-    sums = " + ".join(text.num(v) for v in counted) if len(counted) > 1 else ""
-    line = f"Total: {sums} = {text.num(trace.total)}" if sums else f"Total: {text.num(trace.total)}"
-    if trace.params.non_trainable:
+    counted = [v for v in [r.params.total for r in trace.rows] if v]
+    sums = " + ".join(map(text.num, counted)) if len(counted) > 1 else ""
+    params = trace.params
+    line = f"Total: {sums} = {text.num(params.total)}" if sums else f"Total: {text.num(params.total)}"
+    if params.non_trainable:
         line += (
-            f" (trainable {text.num(trace.params.trainable)}; non-trainable {text.num(trace.params.non_trainable)}: "
+            f" (trainable {text.num(params.trainable)}; non-trainable {text.num(params.non_trainable)}: "
             "BatchNormalization's moving means and variances)"
         )
     return line + "."
