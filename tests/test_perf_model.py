@@ -28,6 +28,7 @@ def test_a_replaced_trace_has_the_rows_and_totals_of_one_built_afresh():
     for i, row in changes.items():
         rows[i] = row
     afresh = Trace(trace.input_shape, tuple(rows))
+    assert Trace(trace.input_shape, tuple(rows)).total == sum(r.params.total for r in rows)  # total before params
     assert replaced == afresh
     expected = trace.params.trainable - bn.params.trainable - dense.params.trainable + 16 + 7
     assert replaced.params == afresh.params == ParamCount(expected, 5)

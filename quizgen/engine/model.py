@@ -103,7 +103,8 @@ class Trace:
 
     @property
     def total(self) -> int:
-        return self.params.total
+        known = self._params  # read directly once made: answers and tables read every trace's total
+        return (self.params if known is None else known).total
 
     def replaced(self, rows: Mapping[int, LayerRow]) -> Trace:
         """This trace with the rows at the given indices replaced, as a mistake recounts a few layers. Its totals
