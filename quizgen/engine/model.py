@@ -45,16 +45,22 @@ class LayerSpec:
     # The layer checked and reduced to arithmetic on the input shape, made the first time it is applied: a
     # mistake re-traces the same layers many times. Not part of the value (kwargs values count as immutable).
     _plan: _Plan | None = field(default=None, init=False, repr=False, compare=False)
+    # to_data's dict, made on first use: each problem's params are written to JSON twice (its id and its file).
+    _data: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
 
     def to_data(self) -> dict[str, Any]:
-        """A JSON-ready dict: {"class_name": ..., **kwargs} with tuples as lists."""
-        data = {"class_name": self.class_name}
-        for k, v in self.kwargs.items():
-            data[k] = _jsonable(v) if isinstance(v, tuple) else v
-        return data
+        """A JSON-ready dict: {"class_name": ..., **kwargs} with tuples as lists. The dict is new on each call;
+        the lists in it are made once per layer and shared, so change them only in a copy."""
+        data = self._data
+        if data is None:
+            data = {"class_name": self.class_name}
+            for k, v in self.kwargs.items():
+                data[k] = _jsonable(v) if isinstance(v, tuple) else v
+            object.__setattr__(self, "_data", data)
+        return dict(data)
 
     @classmethod
     def from_data(cls, data: object) -> LayerSpec:
@@ -97,7 +103,25 @@ class Trace:
 
     @property
     def total(self) -> int:
-        return self.params.total
+        known = self._params  # read directly once made: answers and tables read every trace's total
+        return (self.params if known is None else known).total
+
+    def replaced(self, rows: Mapping[int, LayerRow]) -> Trace:
+        """This trace with the rows at the given indices replaced, as a mistake recounts a few layers. Its totals
+        are this trace's adjusted by the replaced rows rather than summed again over every row."""
+        if not rows:
+            return self
+        new = list(self.rows)
+        total = self.params
+        trainable, non_trainable = total.trainable, total.non_trainable
+        for i, row in rows.items():
+            old = new[i].params
+            new[i] = row
+            trainable += row.params.trainable - old.trainable
+            non_trainable += row.params.non_trainable - old.non_trainable
+        trace = Trace(self.input_shape, tuple(new))
+        object.__setattr__(trace, "_params", ParamCount(trainable, non_trainable))
+        return trace
 
     @property
     def output_shape(self) -> Shape:
@@ -106,7 +130,7 @@ class Trace:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v) if isinstance(v, tuple) else v for v in value]  # pairs of ints: no call per int
     return value
 
 
@@ -459,7 +483,8 @@ class _Plan:
 
     The answer and each mistake trace the same layers on the same few shapes, so a plan remembers its results
     by input shape (``done``) and its model-summary rows by input shape and position among layers of its
-    class (``rows``). Only shapes of plain ints are remembered: 3.0 and True hash like 3 and 1.
+    class (``rows``). Only shapes of plain ints are remembered: 3.0 and True hash like 3 and 1. A row is
+    remembered only if its output shape is plain ints too, so a trace can look up the next layer's row on it.
     """
 
     __slots__ = ("name", "row_name", "rank", "apply", "args", "frozen", "done", "rows")
@@ -499,7 +524,7 @@ class _Plan:
                 return row
         out, params = self.result(shape)
         row = LayerRow(self.row_name if n == 0 else f"{self.row_name}_{n}", self.name, out, params)
-        if exact:
+        if exact and _exact_ints(out):
             _remember(self.rows, (shape, n), row)
         return row
 
@@ -638,8 +663,13 @@ def trace_model(input_shape: Sequence[int] | None, layers: Sequence[LayerSpec]) 
         if not layers or "input_shape" not in layers[0].kwargs:
             raise ConfigError("the model needs an input shape (input_shape=...)")
         input_shape = layers[0].kwargs["input_shape"]
-    shape = _check_shape(input_shape)
-    key = (shape, *map(id, layers)) if _exact_ints(shape) else None
+    # ``exact``: whether ``shape`` is plain ints, so that rows on it may be looked up.
+    if _exact_ints(input_shape) and input_shape and min(input_shape) >= 1:  # the common case: nothing to check
+        shape, exact = input_shape, True
+    else:
+        shape = _check_shape(input_shape)
+        exact = _exact_ints(shape)
+    key = (shape, *map(id, layers)) if exact else None
     known = _TRACES.get(key)
     if known is not None:
         return known[1]
@@ -647,14 +677,22 @@ def trace_model(input_shape: Sequence[int] | None, layers: Sequence[LayerSpec]) 
     counters: dict[str, int] = {}
     rows = []
     for layer in layers:
-        try:
-            plan = layer._plan
-            if plan is None:
-                plan = _plan(shape, layer)
+        plan = layer._plan
+        row = None
+        if plan is not None and exact:  # the layer's row on this shape may be known: look it up directly
             n = counters.get(plan.row_name, 0)
-            row = plan.row(shape, n)
-        except ConfigError as exc:
-            raise ConfigError(f"layer {len(rows) + 1} ({layer.class_name}): {exc}") from None
+            row = plan.rows.get((shape, n))
+        if row is None:
+            try:
+                if plan is None:
+                    plan = _plan(shape, layer)
+                n = counters.get(plan.row_name, 0)
+                row = plan.row(shape, n)
+            except ConfigError as exc:
+                raise ConfigError(f"layer {len(rows) + 1} ({layer.class_name}): {exc}") from None
+            # A row is remembered only if its output shape is plain ints (see _Plan): then the next row may be
+            # looked up. (After a hit, ``exact`` holds for the same reason.)
+            exact = exact and plan.rows.get((shape, n)) is row
         counters[plan.row_name] = n + 1
         rows.append(row)
         shape = row.output_shape

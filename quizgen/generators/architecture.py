@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import compress
+from operator import is_not
 
 from quizgen import text
 from quizgen.engine import LayerSpec, Trace, conv2d_params, dense_params, trace_model
@@ -290,10 +292,13 @@ def _table(trace: Trace, like: tuple[Trace, Table] | None = None) -> Table:
     if like is None:
         return Table(tuple(_table_row(r.name, r.class_name, r.output_shape, r.params.total) for r in trace.rows), trace.total)
     base, table = like
+    if trace is base:  # a mistake that changes no row
+        return table
     rows = list(table.rows[: len(trace.rows)])
-    for i, (row, same) in enumerate(zip(trace.rows, base.rows)):
-        if row is not same:
-            rows[i] = _table_row(row.name, row.class_name, row.output_shape, row.params.total)
+    changed = compress(range(len(rows)), map(is_not, trace.rows, base.rows))  # indices of the rows not shared, found in C
+    for i in changed:
+        row = trace.rows[i]
+        rows[i] = _table_row(row.name, row.class_name, row.output_shape, row.params.total)
     for row in trace.rows[len(rows) :]:
         rows.append(_table_row(row.name, row.class_name, row.output_shape, row.params.total))
     return Table(tuple(rows), trace.total)
@@ -304,15 +309,6 @@ def _inputs(trace: Trace) -> list[tuple[int, ...]]:
     return [trace.input_shape] + [r.output_shape for r in trace.rows[:-1]]
 
 
-def _recount(trace: Trace, params: dict[int, ParamCount]) -> Trace:
-    """The trace with the parameters of the rows at the given indices counted another way."""
-    rows = list(trace.rows)
-    for i, count in params.items():
-        row = rows[i]
-        rows[i] = LayerRow(row.name, row.class_name, row.output_shape, count)
-    return Trace(trace.input_shape, tuple(rows))
-
-
 _RECOUNTED = LayerMemo()  # a mistake's row for a layer: by (input shape, row name, mistake)
 
 
@@ -321,6 +317,9 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
     layers = tuple(layers)
     classes = [row.class_name for row in trace.rows]
     inputs = _inputs(trace)
+    at: dict[str, list[int]] = {}  # the indices of each class's layers: most mistakes touch one or two classes
+    for i, c in enumerate(classes):
+        at.setdefault(c, []).append(i)
     out: list[tuple[str, Trace]] = []
 
     def traced(name: str, changed: Sequence[LayerSpec], keep: int = 0) -> None:
@@ -329,13 +328,14 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
         except ConfigError:
             return
         # The first ``keep`` rows are written correctly; the mistake shows from there on.
-        out.append((name, Trace(trace.input_shape, trace.rows[:keep] + wrong.rows[keep:])))
+        out.append((name, Trace(trace.input_shape, trace.rows[:keep] + wrong.rows[keep:]) if keep else wrong))
 
     def recounted(name: str, classes_counted: Sequence[str], count: Callable[[int], ParamCount | None]) -> None:
         # ``count`` depends only on the layer and its input shape, so each row's recount is remembered.
-        rows = list(trace.rows)
-        for i, c in enumerate(classes):
-            if c in classes_counted:
+        rows = trace.rows
+        changed = {}
+        for c in classes_counted:
+            for i in at.get(c, ()):
                 row = rows[i]
                 key = (inputs[i], row.name, name)
                 new = _RECOUNTED.get(layers[i], key)
@@ -345,8 +345,8 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
                         layers[i], key, False if params is None else LayerRow(row.name, row.class_name, row.output_shape, params)
                     )
                 if new:  # False: this layer is counted the same way
-                    rows[i] = new
-        out.append((name, Trace(trace.input_shape, tuple(rows))))
+                    changed[i] = new
+        out.append((name, trace.replaced(changed)))
 
     # Flatten sees the map before the pooling layer in front of it (with only shape-keeping layers between).
     if "Flatten" in classes:
@@ -357,7 +357,7 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
             unpooled = list(layers)
             unpooled[q] = derived_layer(layers[q], pool_size=(1, 1), strides=(1, 1))
             traced("flattened-before-pooling", unpooled, keep=q + 1)
-    if any(c in WITH_BIAS and layer.kwargs.get("use_bias", True) for c, layer in zip(classes, layers)):
+    if any(layers[i].kwargs.get("use_bias", True) for c in WITH_BIAS for i in at.get(c, ())):
         # The model traced with use_bias=False on every layer that has biases; no shape changes, so only
         # those layers are counted again.
         recounted("forgot-bias", WITH_BIAS, lambda i: apply_layer(inputs[i], derived_layer(layers[i], use_bias=False))[1])
@@ -368,20 +368,20 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
             return None
         return conv2d_params(kw["filters"], kw["kernel_size"], 1, kw.get("use_bias", True))
 
-    if any(classes[i] == "Conv2D" and shape[-1] > 1 for i, shape in enumerate(inputs)):
+    if any(inputs[i][-1] > 1 for i in at.get("Conv2D", ())):
         recounted("forgot-input-channels", ("Conv2D",), conv_without_channels)
-    if "BatchNormalization" in classes:
+    if "BatchNormalization" in at:
         bn = ("BatchNormalization",)
         recounted("batchnorm-two-per-channel", bn, lambda i: ParamCount(trace.rows[i].params.trainable))
         recounted("batchnorm-zero", bn, lambda i: NO_PARAMS)
-    if any(c in POOLING for c in classes):
+    if any(c in at for c in POOLING):
         # As if each channel's window held weights and a bias, like a depthwise convolution.
         recounted(
             "pooling-has-params",
             POOLING,
             lambda i: depthwise_conv2d_params(layers[i].kwargs.get("pool_size", (2, 2)), inputs[i][-1]),
         )
-    if "Conv2D" in classes:
+    if "Conv2D" in at:
         swapped = [
             derived_layer(layer, padding="valid" if layer.kwargs.get("padding", "valid") == "same" else "same") if c == "Conv2D" else layer
             for c, layer in zip(classes, layers)
@@ -392,9 +392,9 @@ def _mistaken_traces(input_shape, layers: Sequence[LayerSpec], trace: Trace) -> 
         if cut + 1 < len(layers) and classes[cut + 1] == "Dense":
             dense = layers[cut + 1].kwargs
             channels = inputs[cut][-1]
-            out.append(("dense-on-unflattened", _recount(
-                trace, {cut + 1: dense_params(dense["units"], channels, dense.get("use_bias", True))}
-            )))
+            row = trace.rows[cut + 1]
+            params = dense_params(dense["units"], channels, dense.get("use_bias", True))
+            out.append(("dense-on-unflattened", trace.replaced({cut + 1: LayerRow(row.name, row.class_name, row.output_shape, params)})))
     return out
 
 
@@ -469,24 +469,21 @@ def _sizes(cls: str, layer: LayerSpec, shape, out) -> str:
     return ", ".join(parts)
 
 
-def _layer_steps(trace: Trace, layers: Sequence[LayerSpec]) -> list[str]:
-    return [
-        f"Layer {n}, {_step(layer, row, shape)}"
-        for n, (row, layer, shape) in enumerate(zip(trace.rows, layers, _inputs(trace)), 1)
-    ]
-
-
 # What a layer does to an input depends only on the layer and the input shape, and the generator's layers come
 # back problem after problem.
 _STEPS = LayerMemo()
 
 
-def _step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> str:
-    """One layer's step of the worked solution, after its "Layer n, "."""
-    return _STEPS.get(layer, shape) or _STEPS.put(layer, shape, _describe_step(layer, row, shape))
+def _layer_steps(trace: Trace, layers: Sequence[LayerSpec]) -> list[str]:
+    steps = []
+    for n, (row, layer, shape) in enumerate(zip(trace.rows, layers, _inputs(trace)), 1):
+        step = _STEPS.get(layer, shape) or _STEPS.put(layer, shape, _describe_step(layer, row, shape))
+        steps.append(f"Layer {n}, {step}")
+    return steps
 
 
 def _describe_step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> str:
+    """One layer's step of the worked solution, after its "Layer n, "."""
     cls = row.class_name
     out, total = row.output_shape, row.params.total
     kw = layer.kwargs
@@ -521,12 +518,13 @@ def _describe_step(layer: LayerSpec, row: LayerRow, shape: tuple[int, ...]) -> s
 
 
 def _total_step(trace: Trace) -> str:
-    counted = [r.params.total for r in trace.rows if r.params.total]
-    sums = " + ".join(text.num(v) for v in counted) if len(counted) > 1 else ""
-    line = f"Total: {sums} = {text.num(trace.total)}" if sums else f"Total: {text.num(trace.total)}"
-    if trace.params.non_trainable:
+    counted = [v for v in [r.params.total for r in trace.rows] if v]
+    sums = " + ".join(map(text.num, counted)) if len(counted) > 1 else ""
+    params = trace.params
+    line = f"Total: {sums} = {text.num(params.total)}" if sums else f"Total: {text.num(params.total)}"
+    if params.non_trainable:
         line += (
-            f" (trainable {text.num(trace.params.trainable)}; non-trainable {text.num(trace.params.non_trainable)}: "
+            f" (trainable {text.num(params.trainable)}; non-trainable {text.num(params.non_trainable)}: "
             "BatchNormalization's moving means and variances)"
         )
     return line + "."

@@ -175,7 +175,7 @@ def _solve(layer: str, count: str, shape: Shape, layers: tuple[LayerSpec, ...], 
         if present.isdisjoint(touches):
             continue  # the mistake changes none of these layers: it gives the right answer
         try:
-            wrong.append(mistake(name, _select(_mistaken_params(trace, layers, names, change), count)))
+            wrong.append(mistake(name, _select(_mistaken_params(trace, layers, names, touches, change), count)))
         except ConfigError:
             continue  # the mistake leads to an impossible layer: no answer to diagnose
 
@@ -487,21 +487,24 @@ CHANGES: dict[str, tuple[tuple[str, ...], Change]] = {  # each mistake: the laye
 }
 
 
-def _mistaken_params(trace: Trace, layers: Sequence[LayerSpec], classes: Sequence[str], change: Change) -> ParamCount:
+def _mistaken_params(
+    trace: Trace, layers: Sequence[LayerSpec], classes: Sequence[str], touches: tuple[str, ...], change: Change
+) -> ParamCount:
     """The engine's parameter count with ``change`` applied to every layer, on the shapes it leads to.
 
-    A layer the mistake leaves alone, on the input the right answer gives it, is counted as in ``trace``."""
-    shape = trace.input_shape
+    ``change`` leaves alone the layers whose class is not in ``touches``, so it is asked only about the others. A
+    layer the mistake leaves alone, on the input the right answer gives it, is counted as in ``trace``."""
+    shape = right_input = trace.input_shape
     trainable = non_trainable = 0
-    for i, (spec, row) in enumerate(zip(layers, trace.rows)):
-        right_input = trace.input_shape if i == 0 else trace.rows[i - 1].output_shape
-        changed = change(spec, classes[i], shape, i, classes)
+    for i, row in enumerate(trace.rows):
+        changed = change(layers[i], classes[i], shape, i, classes) if classes[i] in touches else None
         if changed is not None:
             shape, count = changed
         elif shape == right_input:
             shape, count = row.output_shape, row.params
         else:
-            shape, count = apply_layer(shape, spec)
+            shape, count = apply_layer(shape, layers[i])
+        right_input = row.output_shape
         trainable += count.trainable
         non_trainable += count.non_trainable
     return ParamCount(trainable, non_trainable)
