@@ -125,6 +125,9 @@ class AnswerKind(str, Enum):
 
 
 def answer_kind(answer: Answer) -> AnswerKind:
+    kind = _KINDS.get(type(answer))  # every answer is asked its kind when rendered: exact types first
+    if kind is not None:
+        return kind
     if isinstance(answer, (int, Fraction)) and not isinstance(answer, bool):
         return AnswerKind.NUMBER
     if isinstance(answer, Shape):
@@ -134,6 +137,10 @@ def answer_kind(answer: Answer) -> AnswerKind:
     if isinstance(answer, Table):
         return AnswerKind.TABLE
     raise QuizgenError(f"not an answer: {answer!r}")
+
+
+_KINDS = {int: AnswerKind.NUMBER, Fraction: AnswerKind.NUMBER, Shape: AnswerKind.SHAPE, Matrix: AnswerKind.MATRIX,
+          Table: AnswerKind.TABLE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,15 +335,16 @@ _DOCUMENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=
 
 def problem_json_text(problem: Problem, extra: Mapping[str, Any] | None = None) -> str:
     """``json.dumps(problem_to_json(problem) | extra, ensure_ascii=False, separators=(",", ":"))``, the same
-    text made without building the nested lists: the encoder reads the problem's tuples directly."""
+    text made without building the nested lists: the encoder reads the problem's tuples directly (and writes
+    the str enums Difficulty and AnswerKind as their values)."""
     data = {
         "id": problem.id,
         "topic": problem.topic,
-        "difficulty": problem.difficulty.value,
+        "difficulty": problem.difficulty,
         "title": problem.title,
         "prompt": problem.prompt,
         "params": problem.params,
-        "answer_kind": problem.kind.value,
+        "answer_kind": answer_kind(problem.answer),
         "answer": problem.answer,
         "solution": problem.solution,
         "mistakes": [{"name": m.name, "answer": m.answer, "feedback": m.feedback} for m in problem.mistakes],
@@ -348,7 +356,7 @@ def problem_json_text(problem: Problem, extra: Mapping[str, Any] | None = None) 
 
 def problem_id(topic: str, difficulty: Difficulty, params: Mapping[str, Any]) -> str:
     """A stable id from the problem's content: the same topic, difficulty and params give the same id."""
-    canonical = _CANONICAL.encode({"topic": topic, "difficulty": difficulty.value, "params": params})
+    canonical = _CANONICAL.encode({"topic": topic, "difficulty": difficulty, "params": params})  # a str enum
     return f"{topic}-{hashlib.sha256(canonical.encode()).hexdigest()[:10]}"
 
 

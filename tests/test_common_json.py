@@ -9,6 +9,7 @@ from types import MappingProxyType
 import pytest
 
 from quizgen.engine.model import LayerSpec
+from quizgen.errors import QuizgenError
 from quizgen.mistakes import mistake
 from quizgen.problem import (
     Difficulty,
@@ -17,6 +18,7 @@ from quizgen.problem import (
     Shape,
     Table,
     TableRow,
+    answer_kind,
     make_problem,
     problem_id,
     problem_json_text,
@@ -111,3 +113,28 @@ def test_ids_stay_what_they_were():
     for params in (model, MappingProxyType(model)):
         assert problem_id("architecture", Difficulty.HARD, params) == "architecture-107fb96640"
     assert _problem(3, params=pooling).id == problem_id("pooling", Difficulty.HARD, pooling)
+
+
+class _Count(int):
+    """An int subclass: not one of the exact types answer_kind looks up first."""
+
+
+@pytest.mark.parametrize(
+    "answer, kind",
+    [
+        (3, "number"),
+        (_Count(3), "number"),
+        (Fraction(1, 2), "number"),
+        (Shape((2, 2)), "shape"),
+        (Matrix(((1,),)), "matrix"),
+        (Table((), 0), "table"),
+    ],
+)
+def test_answer_kind_by_exact_type_and_by_subclass(answer, kind):
+    assert answer_kind(answer).value == kind
+
+
+@pytest.mark.parametrize("answer", [True, 2.5, "3", None])
+def test_answer_kind_rejects_what_is_not_an_answer(answer):
+    with pytest.raises(QuizgenError, match="not an answer"):
+        answer_kind(answer)
