@@ -226,12 +226,12 @@ def _tupled(values: Any, fn) -> Any:
 
 def answer_to_json(answer: Answer) -> Any:
     """JSON form: int, "p/q", a list for a shape, nested lists (rows first) for a matrix, a dict for a table."""
-    kind = type(answer)
-    if kind is int:  # the common answers first, by exact type (Fraction's isinstance goes through its ABC)
+    cls = type(answer)
+    if cls is int:  # the common answers first, by exact type (Fraction's isinstance goes through its ABC)
         return answer
-    if kind is Matrix:
+    if cls is Matrix:
         return _nested(answer.values, number_to_json)
-    if kind is Shape:
+    if cls is Shape:
         return list(answer.dims)
     kind = answer_kind(answer)
     if kind is AnswerKind.NUMBER:
