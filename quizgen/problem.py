@@ -125,6 +125,9 @@ class AnswerKind(str, Enum):
 
 
 def answer_kind(answer: Answer) -> AnswerKind:
+    kind = _KINDS.get(type(answer))  # every answer is asked its kind when rendered: exact types first
+    if kind is not None:
+        return kind
     if isinstance(answer, (int, Fraction)) and not isinstance(answer, bool):
         return AnswerKind.NUMBER
     if isinstance(answer, Shape):
@@ -134,6 +137,10 @@ def answer_kind(answer: Answer) -> AnswerKind:
     if isinstance(answer, Table):
         return AnswerKind.TABLE
     raise QuizgenError(f"not an answer: {answer!r}")
+
+
+_KINDS = {int: AnswerKind.NUMBER, Fraction: AnswerKind.NUMBER, Shape: AnswerKind.SHAPE, Matrix: AnswerKind.MATRIX,
+          Table: AnswerKind.TABLE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +226,13 @@ def _tupled(values: Any, fn) -> Any:
 
 def answer_to_json(answer: Answer) -> Any:
     """JSON form: int, "p/q", a list for a shape, nested lists (rows first) for a matrix, a dict for a table."""
+    cls = type(answer)
+    if cls is int:  # the common answers first, by exact type (Fraction's isinstance goes through its ABC)
+        return answer
+    if cls is Matrix:
+        return _nested(answer.values, number_to_json)
+    if cls is Shape:
+        return list(answer.dims)
     kind = answer_kind(answer)
     if kind is AnswerKind.NUMBER:
         return number_to_json(answer)
@@ -226,9 +240,13 @@ def answer_to_json(answer: Answer) -> Any:
         return list(answer.dims)
     if kind is AnswerKind.MATRIX:
         return _nested(answer.values, number_to_json)
+    return _table_to_json(answer)
+
+
+def _table_to_json(table: Table) -> dict[str, Any]:
     return {
-        "rows": [{"layer": r.layer, "output_shape": list(r.output_shape.dims), "params": r.params} for r in answer.rows],
-        "total": answer.total,
+        "rows": [{"layer": r.layer, "output_shape": list(r.output_shape.dims), "params": r.params} for r in table.rows],
+        "total": table.total,
     }
 
 
@@ -252,6 +270,8 @@ def params_to_json(value: Any) -> Any:
         return value
     if kind is tuple:  # rows of a map, shapes, pairs: mostly plain ints
         return [v if type(v) is int else params_to_json(v) for v in value]
+    if kind is LayerSpec:  # before the Mapping check, which goes through an ABC
+        return value.to_data()
     if isinstance(value, Mapping):
         return {str(k): params_to_json(v) for k, v in value.items()}
     if isinstance(value, LayerSpec):
@@ -282,17 +302,61 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, (Mapping, LayerSpec, Fraction, Enum)):
+    """What the JSON encoders cannot write themselves, in the form :func:`problem_to_json` gives it.
+
+    Lists, tuples, ints, strings (str enums included) and dicts are written by the encoder as they are; this
+    hook converts the rest, and the encoder then writes what it returns the same way.
+    """
+    kind = type(value)
+    if kind is Fraction:
+        numerator, denominator = value.as_integer_ratio()
+        return numerator if denominator == 1 else f"{numerator}/{denominator}"
+    if kind is LayerSpec:  # LayerSpec.to_data() without copying its tuples into lists
+        return {"class_name": value.class_name, **value.kwargs}
+    if kind is Matrix:
+        return value.values  # rows of ints, or Fractions that come back here
+    if kind is MappingProxyType or isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, (LayerSpec, Fraction, Enum)):
         return params_to_json(value)
+    if kind is Shape:
+        return value.dims
+    if kind is Table:
+        return _table_to_json(value)
     raise TypeError(f"not JSON-ready: {value!r}")
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)  # built once
+# Built once. Problems are trees of immutable values, never cyclic, so the encoders skip the cycle check.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default, check_circular=False)
+# The documented document's encoder (render_json): it walks a problem's own tuples and answer objects, so they
+# need not be copied into lists first.
+_DOCUMENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default, check_circular=False)
+
+
+def problem_json_text(problem: Problem, extra: Mapping[str, Any] | None = None) -> str:
+    """``json.dumps(problem_to_json(problem) | extra, ensure_ascii=False, separators=(",", ":"))``, the same
+    text made without building the nested lists: the encoder reads the problem's tuples directly (and writes
+    the str enums Difficulty and AnswerKind as their values)."""
+    data = {
+        "id": problem.id,
+        "topic": problem.topic,
+        "difficulty": problem.difficulty,
+        "title": problem.title,
+        "prompt": problem.prompt,
+        "params": problem.params,
+        "answer_kind": answer_kind(problem.answer),
+        "answer": problem.answer,
+        "solution": problem.solution,
+        "mistakes": [{"name": m.name, "answer": m.answer, "feedback": m.feedback} for m in problem.mistakes],
+    }
+    if extra:
+        data.update(extra)
+    return _DOCUMENT.encode(data)
 
 
 def problem_id(topic: str, difficulty: Difficulty, params: Mapping[str, Any]) -> str:
     """A stable id from the problem's content: the same topic, difficulty and params give the same id."""
-    canonical = _CANONICAL.encode({"topic": topic, "difficulty": difficulty.value, "params": dict(params)})
+    canonical = _CANONICAL.encode({"topic": topic, "difficulty": difficulty, "params": params})  # a str enum
     return f"{topic}-{hashlib.sha256(canonical.encode()).hexdigest()[:10]}"
 
 
@@ -316,12 +380,12 @@ def make_problem(
         if m.answer not in seen:
             kept.append(m)
             seen.append(m.answer)
-    frozen = MappingProxyType(dict(params))
+    own = dict(params)
     return Problem(
-        id=problem_id(topic, difficulty, frozen),
+        id=problem_id(topic, difficulty, own),
         topic=topic,
         difficulty=difficulty,
-        params=frozen,
+        params=MappingProxyType(own),
         title=title,
         prompt=prompt,
         data=tuple(data),

@@ -94,9 +94,10 @@ def iter_items(spec: QuizSpec, salt: str = "") -> Iterator[QuizItem]:
     for j, section in enumerate(spec.sections):
         index = 0
         retries = DUPLICATE_RETRIES
+        section_salt = f"{salt}#{j}"
         for _ in range(section.count):
             for attempt in range(retries + 1):
-                rng = problem_rng(spec.seed, section.topic, index, f"{salt}#{j}")
+                rng = problem_rng(spec.seed, section.topic, index, section_salt)
                 index += 1
                 problem = generate(section.topic, rng, section.difficulty, section.params, checked=True)
                 if problem.id not in seen:

@@ -200,7 +200,7 @@ class Redraw(Exception):
     """Raised inside a generator when a draw is degenerate; the registry draws again."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Draw:
     """What a generator gets: the random generator, the difficulty, and the pinned parameters.
 
@@ -229,31 +229,24 @@ class Draw:
             raise Redraw(reason)
 
     # Small helpers generators share.
+    # A uniform integer in [0, n) is int(random() * n), for the small n generators use (the bias is n / 2**53):
+    # random() is at most 1 − 2**-53, and for n < 2**53 that times n rounds to a float below n, so the floor
+    # is at most n − 1 (tests check the extreme value).
     def integer(self, low: int, high: int) -> int:
         """A uniform integer in [low, high] (both ends included)."""
-        return _below(self.rng.random, high - low + 1) + low
+        return int(self.rng.random() * (high - low + 1)) + low
 
     def choice(self, options: Sequence[Any]) -> Any:
-        return options[_below(self.rng.random, len(options))]
+        return options[int(self.rng.random() * len(options))]
 
     def matrix(self, rows: int, cols: int, low: int, high: int, channels: int | None = None) -> tuple:
         """A random integer matrix (H × W, or H × W × C) with values in [low, high], drawn row by row."""
         uniform, n = self.rng.random, high - low + 1
-        # int(uniform() * n) < n always: random() < 1 and the product rounds down below n (see _below).
         if channels is None:
             return tuple(tuple([int(uniform() * n) + low for _ in range(cols)]) for _ in range(rows))
         return tuple(
             tuple([tuple([int(uniform() * n) + low for _ in range(channels)]) for _ in range(cols)]) for _ in range(rows)
         )
-
-
-def _below(uniform: Callable[[], float], n: int) -> int:
-    """A uniform integer in [0, n) from ``random()``, for the small n generators use (the bias is n / 2**53).
-
-    ``random()`` is at most 1 − 2**-53, and for n < 2**53 that times n rounds to a float below n, so the
-    floor is at most n − 1; the ``min`` only guards the reasoning.
-    """
-    return min(int(uniform() * n), n - 1)
 
 
 @dataclass(frozen=True)
@@ -323,6 +316,9 @@ def generators() -> Mapping[str, Generator]:
 
 def get(name: str) -> Generator:
     """The generator for a topic; UserError with close matches for an unknown one."""
+    gen = _REGISTRY.get(name)
+    if gen is not None:  # every problem asks: skip the import statement once the topic is registered
+        return gen
     _load()
     try:
         return _REGISTRY[name]

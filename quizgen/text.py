@@ -54,12 +54,12 @@ def plain(value: Any) -> str:
 
 def dims(shape: Iterable[int], sep: str = " × ") -> str:
     """(13, 13, 8) -> "13 × 13 × 8"."""
-    return sep.join(str(d) for d in shape)
+    return sep.join(map(str, shape))
 
 
 def shape_tuple(shape: Iterable[int]) -> str:
     """(13, 13, 8) -> "(13, 13, 8)", (10,) -> "(10,)" — Keras's own way of writing shapes."""
-    items = [str(d) for d in shape]
+    items = list(map(str, shape))
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from quizgen import __version__, text
 from quizgen.errors import QuizgenError, UserError, did_you_mean, one_of
-from quizgen.problem import AnswerKind, MatrixData, ModelData, problem_to_json
+from quizgen.problem import AnswerKind, MatrixData, ModelData, problem_json_text
 from quizgen.render import layout
 from quizgen.render.filters import FILTERS, moodle_finalize
 from quizgen.resources import data_dir
@@ -266,9 +266,7 @@ def render_json(spec: QuizSpec, items: Iterable[QuizItem]) -> Iterator[str]:
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "problems": [\n'
     first = True
     for item in items:
-        data = problem_to_json(item.problem)
-        data["number"] = item.number
-        data["points"] = text.plain(item.points) if not isinstance(item.points, int) else item.points
-        yield ("" if first else ",\n") + json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        points = text.plain(item.points) if not isinstance(item.points, int) else item.points
+        yield ("" if first else ",\n") + problem_json_text(item.problem, {"number": item.number, "points": points})
         first = False
     yield "\n]}\n"
