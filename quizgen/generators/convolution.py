@@ -162,7 +162,9 @@ def convolution(draw: Draw) -> Problem:
     for k in names:
         if not isinstance(k, str) and not any(Matrix(k).cells()) and not data_fixed:
             draw.reject("a kernel of zeros")
-    if not draw.is_pinned("kernel") and not isinstance(first, str) and all(flip_kernel(k) == k for k in kernels):
+    # Flipping a k × k × C kernel flips each channel's slice: one test serves the redraw and the mistakes.
+    symmetric = all(flip_kernel(k) == k for k in kernels)
+    if not draw.is_pinned("kernel") and not isinstance(first, str) and symmetric:
         draw.reject("a symmetric random kernel hides the flipped-kernel mistake")
 
     use_bias = draw("use_bias", lambda: "bias" in focus or draw.is_pinned("bias"))
@@ -181,7 +183,7 @@ def convolution(draw: Draw) -> Problem:
         draw.reject("'same' with a stride should need an odd padding on hard problems")
     layer = _Layer(x, kernels, strides, padding, dilation, bias, relu)
     answer = layer.output(layer.sums, bias, relu)
-    wrong, targeted = _mistakes(layer, odd_split)
+    wrong, targeted = _mistakes(layer, odd_split, symmetric)
     for m in wrong:
         if m.name in targeted and m.answer == answer and not data_fixed:
             draw.reject(f"the {m.name} mistake gives the right answer here")
@@ -318,13 +320,14 @@ class _Layer:
         # Kept per input channel: the worked solution shows each channel's sum.
         self.sums = [self.input.sums(f, strides, padding, dilation, per_channel=True) for f in self.filters]
 
-    def slide(self, filters=None, *, strides=None, padding=None, dilation=None, extra_first=False) -> list[FilterSums]:
-        """Each filter's sums with some settings changed (ConfigError when the kernel then does not fit)."""
+    def slide(self, *, flip=False, strides=None, padding=None, dilation=None, extra_first=False) -> list[FilterSums]:
+        """Each filter's sums with some settings changed, or the filters flipped (ConfigError when the kernel
+        then does not fit)."""
         strides = self.strides if strides is None else strides
         padding = self.padding if padding is None else padding
         dilation = self.dilation if dilation is None else dilation
         slide = self.input.sums
-        return [slide(f, strides, padding, dilation, extra_first=extra_first) for f in filters or self.filters]
+        return [slide(f, strides, padding, dilation, extra_first=extra_first, flip=flip) for f in self.filters]
 
     def output(self, sums: list[FilterSums], bias, relu: bool, channels=None) -> Matrix:
         """The layer's output from some sums, a bias (None for none) and ReLU or not — summing only some input
@@ -338,10 +341,11 @@ def _odd_same_padding(hw, kernel_size, strides, dilation) -> bool:
     return any(sum(padding_amounts(n, k, s, "same", dd)) % 2 for n, k, s, dd in zip(hw, kernel_size, strides, dilation))
 
 
-def _mistakes(layer: _Layer, odd_split: bool) -> tuple[list[Mistake], set[str]]:
+def _mistakes(layer: _Layer, odd_split: bool, symmetric: bool) -> tuple[list[Mistake], set[str]]:
     """Each mistake's wrong answer from the engine with the mistake applied, and the names this problem is
     meant to catch (a problem is redrawn when one of those gives the right answer by coincidence).
-    ``odd_split``: 'same' padding with an odd number of zeros on some axis."""
+    ``odd_split``: 'same' padding with an odd number of zeros on some axis; ``symmetric``: every kernel is
+    unchanged by a flip."""
     wrong: list[Mistake] = []
     targeted: set[str] = set()
 
@@ -355,9 +359,8 @@ def _mistakes(layer: _Layer, odd_split: bool) -> tuple[list[Mistake], set[str]]:
             targeted.add(name)
 
     strides, padding, dilation = layer.strides, layer.padding, layer.dilation
-    flipped = [tuple(map(flip_kernel, f)) for f in layer.filters]
-    if flipped != layer.filters:
-        alt("flipped-kernel", filters=flipped)
+    if not symmetric:
+        alt("flipped-kernel", flip=True)
     if layer.relu:
         alt("forgot-relu", sums=layer.sums, relu=False)
     if layer.bias is not None and any(layer.bias):
