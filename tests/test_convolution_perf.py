@@ -97,3 +97,20 @@ def test_scaled_kernels_give_the_same_exact_values_with_an_integer_bias(bias):
     # Whole values are ints, so that they print and compare as the answer does.
     assert [type(v) for v in values] == [int if t % 9 == 0 else F for t in whole] and int in map(type, values)
     assert sums.values(bias, relu=True) == [max(v, 0) for v in values]
+
+
+def test_generator_cells_read_as_matrix_cells_do():
+    from quizgen.generators.convolution import _cells
+    from quizgen.problem import Matrix
+
+    stacked = tuple(tuple((v, -v, 2 * v) for v in row) for row in X)
+    for m in (X, stacked, ((0,),), (((0, 1),),)):
+        assert tuple(_cells(m)) == Matrix(m).cells()
+
+
+def test_solution_weights_are_whole_numbers_for_a_scaled_kernel():
+    from quizgen.generators.convolution import _weights
+
+    assert list(_weights(KERNEL, 1)) == [1, -2, 0, 3, 1, -1]
+    blur = ((F(1, 16), F(2, 16)), (F(2, 16), F(4, 16)))
+    assert _weights(blur, 16) == [1, 2, 2, 4] and all(type(v) is F and v.denominator == 1 for v in _weights(blur, 16))
