@@ -95,9 +95,9 @@ def _split(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
     """:func:`~quizgen.engine.grid.to_channels`, with a fast path for what the generators pass: rectangular
     nested tuples of plain ints (anything else, including every error, goes the general way)."""
     if type(x) is tuple and x and _only(tuple, x) and x[0] and len(set(map(len, x))) == 1:
-        cells = list(chain.from_iterable(x))
-        if _only(int, cells):
+        if _only(int, chain.from_iterable(x)):
             return (x,), False
+        cells = list(chain.from_iterable(x))
         if _only(tuple, cells) and cells[0] and len(set(map(len, cells))) == 1 and _only(int, chain.from_iterable(cells)):
             return tuple(zip(*(tuple(zip(*row)) for row in x))), True  # channel c holds each row's cell[c]
     return to_channels(x, name)
