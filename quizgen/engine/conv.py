@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, TYPE_CHECKING
 
 
-from quizgen.engine.grid import Grid2D, Number, exact, normalize, to_channels
+from quizgen.engine.grid import Grid2D, Number, exact, exact_ratio, normalize, to_channels
 from quizgen.engine.pooling import zero_pad
 from quizgen.engine.sizes import Padding, as_pair, check_padding, check_strides_dilation, output_length, padding_amounts
 from quizgen.errors import ConfigError, did_you_mean
@@ -95,9 +95,9 @@ def _split(x: Any, name: str) -> tuple[tuple[Grid2D, ...], bool]:
     """:func:`~quizgen.engine.grid.to_channels`, with a fast path for what the generators pass: rectangular
     nested tuples of plain ints (anything else, including every error, goes the general way)."""
     if type(x) is tuple and x and _only(tuple, x) and x[0] and len(set(map(len, x))) == 1:
-        cells = list(chain.from_iterable(x))
-        if _only(int, cells):
+        if _only(int, chain.from_iterable(x)):
             return (x,), False
+        cells = list(chain.from_iterable(x))
         if _only(tuple, cells) and cells[0] and len(set(map(len, cells))) == 1 and _only(int, chain.from_iterable(cells)):
             return tuple(zip(*(tuple(zip(*row)) for row in x))), True  # channel c holds each row's cell[c]
     return to_channels(x, name)
@@ -145,11 +145,12 @@ def conv2d(
 
 
 # --- the arithmetic ---------------------------------------------------------------------------------------
-# Each output cell is a dot product of the kernel with the cells its window covers. The input is zero-padded
-# and flattened once, so a window is a fixed set of positions, cached per geometry. Fractions are brought to
-# integers over one common denominator, so the sums are integer arithmetic — done by numpy in int64 when the
-# largest possible sum fits (always, for quiz-sized numbers), else with Python ints — and each output cell
-# becomes a Fraction at most once.
+# Each output cell is a dot product of the kernel with the cells its window covers. The input is flattened
+# once, channel after channel, with one padding cell at the end: a window is a fixed set of positions, cached
+# per geometry, and a tap that falls in the padding points at that last cell (so no padded copy of the input
+# is ever built). Fractions are brought to integers over one common denominator, so the sums are integer
+# arithmetic — done by numpy in int64 when the largest possible sum fits (always, for quiz-sized numbers),
+# else with Python ints — and each output cell becomes a Fraction at most once.
 
 _INT64_MAX = 2**63 - 1
 
@@ -157,7 +158,6 @@ _INT64_MAX = 2**63 - 1
 class _Plan(NamedTuple):
     rows: int
     cols: int
-    margin: int  # zeros on every side of the padded input the windows index into
     positions: np.ndarray  # output cells (row-major) × taps (channel by channel, each row by row)
     windows: tuple[Callable[[Sequence[Any]], tuple], ...]  # the same positions as one getter per output cell
 
@@ -174,8 +174,8 @@ def _picker(positions: list[int]) -> Callable[[Sequence[Any]], tuple]:
 def _plan(
     h: int, w: int, depth: int, kh: int, kw: int, strides: tuple[int, int], padding: Padding, dilation: tuple[int, int], extra_first: bool
 ) -> _Plan:
-    """Output size and windows for ``depth`` channels, each padded and flattened (see :func:`_padded`) and
-    laid one after the other."""
+    """Output size and windows for ``depth`` H × W channels flattened one after the other and followed by one
+    padding cell (see :func:`_flat`)."""
     import numpy as np
     # Pure in its arguments, and a quiz reuses a few geometries thousands of times: cached.
     (sh, sw), (dh, dw) = strides, dilation
@@ -185,24 +185,22 @@ def _plan(
     left, right = padding_amounts(w, kw, sw, padding, dw)
     if extra_first:
         top, left = bottom, right
-    margin = max(top, bottom, left, right)
-    width = w + 2 * margin
-    plane = width * (h + 2 * margin)
-    taps = [c * plane + a * dh * width + b * dw for c in range(depth) for a in range(kh) for b in range(kw)]
-    corners = [(i * sh - top + margin) * width + j * sw - left + margin for i in range(oh) for j in range(ow)]
-    positions = [[corner + t for t in taps] for corner in corners]
-    return _Plan(oh, ow, margin, np.array(positions, dtype=np.intp), tuple(map(_picker, positions)))
+    pad = depth * h * w  # the padding cell
+    # Per output row (column), the offsets of the input rows (columns) its taps cover; None in the padding.
+    row_taps = [[r * w if 0 <= r < h else None for r in range(i * sh - top, i * sh - top + kh * dh, dh)] for i in range(oh)]
+    col_taps = [[c if 0 <= c < w else None for c in range(j * sw - left, j * sw - left + kw * dw, dw)] for j in range(ow)]
+    positions = [
+        [pad if r is None or c is None else z * h * w + r + c for z in range(depth) for r in rows for c in cols]
+        for rows in row_taps
+        for cols in col_taps
+    ]
+    return _Plan(oh, ow, np.array(positions, dtype=np.intp), tuple(map(_picker, positions)))
 
 
-def _padded(grid: Sequence[Sequence[Any]], margin: int, fill: Any = 0) -> list:
-    """A 2D grid with ``margin`` cells of ``fill`` on every side, flattened row by row."""
-    edge = (len(grid[0]) + 2 * margin) * margin
-    flat: list = [fill] * (edge + margin)
-    gap = [fill] * (2 * margin)
-    for row in grid:
-        flat += row
-        flat += gap
-    flat += [fill] * (edge - margin)
+def _flat(grids: Iterable[Sequence[Sequence[Any]]], fill: Any = 0) -> list:
+    """2D grids flattened row by row, one after the other, then one ``fill`` cell: what :class:`_Plan` indexes."""
+    flat = list(chain.from_iterable(chain.from_iterable(grids)))
+    flat.append(fill)
     return flat
 
 
@@ -210,30 +208,38 @@ def _rows(values: Sequence[Any], cols: int) -> tuple:
     return tuple(zip(*[iter(values)] * cols))
 
 
-def _integers(grids: Sequence[Grid2D]) -> tuple[Sequence[Grid2D], int, int]:
-    """2D grids of exact values as integers over their common denominator; that denominator; and the
-    largest absolute integer."""
+def _integers(grids: Sequence[Grid2D]) -> tuple[list[int], int, int]:
+    """2D grids of exact values as integers over their common denominator, flattened one after the other
+    (row by row); that denominator; and the largest absolute integer."""
     values = list(chain.from_iterable(chain.from_iterable(grids)))
     if _only(int, values):
-        return grids, 1, max(map(abs, values))
+        return values, 1, max(map(abs, values))
     den = lcm(*(v.denominator for v in values))
-    grids = [tuple(tuple(v.numerator * (den // v.denominator) for v in row) for row in g) for g in grids]
-    return grids, den, max(abs(v.numerator) * (den // v.denominator) for v in values)
+    values = [v.numerator * (den // v.denominator) for v in values]
+    return values, den, max(map(abs, values))
 
 
 class _Kernel(NamedTuple):
-    grids: Sequence[Grid2D]  # the channel slices as integers
+    weights: list[int]  # the channel slices as integers, one after the other, row by row
     scale: int  # their common denominator
     largest: int  # the largest absolute weight
-    vector: np.ndarray | None  # all the slices, one after the other, row by row (None when too large for int64)
+    vector: np.ndarray | None  # the weights for numpy (None when too large for int64)
+
+
+@lru_cache(maxsize=64)
+def _flip_order(depth: int, taps: int) -> np.ndarray:
+    """Positions that reverse each channel's taps: how a kernel's weights read once it is rotated by 180°
+    (see :func:`flip_kernel`), so that a flipped kernel's sums need no flipped copy of it."""
+    import numpy as np
+    return np.array([c * taps + t for c in range(depth) for t in reversed(range(taps))], dtype=np.intp)
 
 
 @lru_cache(maxsize=512)
 def _kernel(kernel: tuple[Grid2D, ...]) -> _Kernel:
     """A filter's channel slices as integers, ready for :meth:`LayerInput.sums`."""
     import numpy as np
-    grids, den, largest = _integers(kernel)
-    return _Kernel(grids, den, largest, np.array(grids, dtype=np.int64).ravel() if largest <= _INT64_MAX else None)
+    weights, den, largest = _integers(kernel)
+    return _Kernel(weights, den, largest, np.array(weights, dtype=np.int64) if largest <= _INT64_MAX else None)
 
 
 class FilterSums(NamedTuple):
@@ -256,6 +262,9 @@ class FilterSums(NamedTuple):
         den = self.denominator
         if den == 1 and type(bias) is int:
             values = [t + bias for t in totals] if bias else totals
+        elif type(bias) is int:  # a scaled kernel (the blurs): the same few hundred ratios again and again
+            shift = bias * den
+            values = [exact_ratio(t + shift, den) for t in totals]
         else:
             bias = Fraction(bias)
             num, den = bias.numerator * den, bias.denominator * den
@@ -280,28 +289,22 @@ class LayerInput:
     """An already-checked input map (its channels, as from :func:`check_layer`) prepared once for many
     cross-correlations — other kernels, strides, padding or dilation — as a quiz's mistakes need."""
 
-    __slots__ = ("_array", "_grids", "_padded", "_windows", "depth", "height", "largest", "scale", "width")
+    __slots__ = ("_array", "_flat", "_windows", "depth", "height", "largest", "scale", "width")
 
     def __init__(self, channels: Sequence[Grid2D]) -> None:
         import numpy as np
         self.height, self.width, self.depth = len(channels[0]), len(channels[0][0]), len(channels)
-        self._grids, self.scale, self.largest = _integers(channels)
-        self._array = np.array(self._grids, dtype=np.int64) if self.largest <= _INT64_MAX else None
-        self._padded: dict[int, np.ndarray] = {}  # by margin
+        values, self.scale, self.largest = _integers(channels)
+        values.append(0)  # the padding cell (see _plan)
+        self._flat = values
+        self._array = np.array(values, dtype=np.int64) if self.largest <= _INT64_MAX else None
         self._windows: dict[tuple, np.ndarray] = {}  # by geometry
 
     def _covered(self, geometry: tuple, plan: _Plan) -> np.ndarray:
         """Output cells × taps: the input values each window covers (channels one after the other)."""
-        import numpy as np
         windows = self._windows.get(geometry)
         if windows is None:
-            m = plan.margin
-            padded = self._padded.get(m)
-            if padded is None:
-                padded = np.zeros((self.depth, self.height + 2 * m, self.width + 2 * m), dtype=np.int64)
-                padded[:, m : m + self.height, m : m + self.width] = self._array
-                padded = self._padded[m] = padded.ravel()
-            windows = self._windows[geometry] = padded[plan.positions]
+            windows = self._windows[geometry] = self._array[plan.positions]
         return windows
 
     def sums(
@@ -313,27 +316,30 @@ class LayerInput:
         *,
         extra_first: bool = False,
         per_channel: bool = False,
+        flip: bool = False,
     ) -> FilterSums:
         """One filter (a tuple of k_h × k_w slices, one per input channel) slid over the input, its sums kept
-        per input channel if asked. Raises ConfigError when the kernel does not fit or the geometry is one
-        Keras refuses."""
+        per input channel if asked; ``flip`` slides it rotated by 180° (a true convolution, as
+        ``sums(flip_kernel(...))`` would). Raises ConfigError when the kernel does not fit or the geometry is
+        one Keras refuses."""
         k = _kernel(kernel)
         geometry = (len(kernel[0]), len(kernel[0][0]), strides, padding, dilation, extra_first)
         plan = _plan(self.height, self.width, self.depth, *geometry)
-        if k.vector is not None and self._array is not None and self.largest * k.largest * len(k.vector) <= _INT64_MAX:
+        taps = len(k.weights) // self.depth
+        if k.vector is not None and self._array is not None and self.largest * k.largest * len(k.weights) <= _INT64_MAX:
             windows = self._covered(geometry, plan)
+            vector = k.vector[_flip_order(self.depth, taps)] if flip else k.vector
             if per_channel and self.depth > 1:
-                by_channel = windows.reshape(len(windows), self.depth, -1) * k.vector.reshape(self.depth, -1)
+                by_channel = windows.reshape(len(windows), self.depth, -1) * vector.reshape(self.depth, -1)
                 numerators = tuple(by_channel.sum(axis=2).T.tolist())
             else:
-                numerators = ((windows @ k.vector).tolist(),)
+                numerators = ((windows @ vector).tolist(),)
         else:  # sums that could overflow int64: Python ints, one channel at a time
-            one = _plan(self.height, self.width, 1, *geometry)
+            weights = [k.weights[i] for i in _flip_order(self.depth, taps).tolist()] if flip else k.weights
+            covered = [window(self._flat) for window in plan.windows]
             numerators = tuple(
-                [sum(map(mul, window(plane), weights)) for window in one.windows]
-                for plane, weights in zip(
-                    (_padded(g, one.margin) for g in self._grids), (tuple(chain.from_iterable(g)) for g in k.grids)
-                )
+                [sum(map(mul, cell[c * taps : (c + 1) * taps], weights[c * taps : (c + 1) * taps])) for cell in covered]
+                for c in range(self.depth)
             )
         return FilterSums(plan.rows, plan.cols, numerators, self.scale * k.scale, k.scale)
 
@@ -350,7 +356,7 @@ def windows(
     """What each output cell's window covers of a 2D grid (of anything): per output cell, row-major, the
     covered values in kernel order (row by row), with ``fill`` where the window hangs over the padding."""
     plan = _plan(len(grid), len(grid[0]), 1, kernel_size[0], kernel_size[1], strides, padding, dilation, False)
-    plane = _padded(grid, plan.margin, fill)
+    plane = _flat((grid,), fill)
     return [window(plane) for window in plan.windows]
 
 

@@ -110,9 +110,10 @@ def convolution(draw: Draw) -> Problem:
         raise UserError(
             f"'input_shape' {list(draw.pinned['input_shape'])} does not match the pinned inputs ({text.dims(X.shape)})"
         )
-    h, w = X.shape[0], X.shape[1]
-    channels = X.shape[2] if X.has_channels else 1
-    if len(set(X.cells())) < 3 and not draw.is_pinned("inputs"):
+    shape = X.shape
+    h, w = shape[0], shape[1]
+    channels = shape[2] if len(shape) == 3 else 1
+    if not draw.is_pinned("inputs") and len(set(_cells(x))) < 3:
         draw.reject("the input is (nearly) constant")
 
     if first is not None:
@@ -160,9 +161,11 @@ def convolution(draw: Draw) -> Problem:
     kernels = [_expand(k, channels) for k in names]
     data_fixed = draw.is_pinned("inputs") and draw.is_pinned("kernel") and (filters == 1 or draw.is_pinned("kernel_2"))
     for k in names:
-        if not isinstance(k, str) and not any(Matrix(k).cells()) and not data_fixed:
+        if not isinstance(k, str) and not any(_cells(k)) and not data_fixed:
             draw.reject("a kernel of zeros")
-    if not draw.is_pinned("kernel") and not isinstance(first, str) and all(flip_kernel(k) == k for k in kernels):
+    # Flipping a k × k × C kernel flips each channel's slice: one test serves the redraw and the mistakes.
+    symmetric = all(flip_kernel(k) == k for k in kernels)
+    if not draw.is_pinned("kernel") and not isinstance(first, str) and symmetric:
         draw.reject("a symmetric random kernel hides the flipped-kernel mistake")
 
     use_bias = draw("use_bias", lambda: "bias" in focus or draw.is_pinned("bias"))
@@ -181,7 +184,7 @@ def convolution(draw: Draw) -> Problem:
         draw.reject("'same' with a stride should need an odd padding on hard problems")
     layer = _Layer(x, kernels, strides, padding, dilation, bias, relu)
     answer = layer.output(layer.sums, bias, relu)
-    wrong, targeted = _mistakes(layer, odd_split)
+    wrong, targeted = _mistakes(layer, odd_split, symmetric)
     for m in wrong:
         if m.name in targeted and m.answer == answer and not data_fixed:
             draw.reject(f"the {m.name} mistake gives the right answer here")
@@ -203,8 +206,8 @@ def convolution(draw: Draw) -> Problem:
         topic="convolution",
         difficulty=d,
         params=params,
-        title=_title(X, names, kernel_size, filters),
-        prompt=_prompt(X, names, kernel_size, filters, strides, padding, dilation, bias, relu),
+        title=_title(shape, names, kernel_size, filters),
+        prompt=_prompt(shape, names, kernel_size, filters, strides, padding, dilation, bias, relu),
         data=_data(X, names, kernels),
         answer=answer,
         solution=_solution(layer, names, kernel_size, answer),
@@ -277,6 +280,13 @@ def _grid(kernel) -> tuple:
     return named_kernel(kernel) if isinstance(kernel, str) else kernel
 
 
+def _cells(m: tuple) -> chain:
+    """Every value of a drawn or pinned map or kernel (nested tuples), row-major: Matrix.cells() without
+    building the Matrix."""
+    rows = chain.from_iterable(m)
+    return chain.from_iterable(rows) if type(m[0][0]) is tuple else rows
+
+
 def _size(kernel) -> tuple[int, int]:
     g = _grid(kernel)
     return len(g), len(g[0])
@@ -318,13 +328,14 @@ class _Layer:
         # Kept per input channel: the worked solution shows each channel's sum.
         self.sums = [self.input.sums(f, strides, padding, dilation, per_channel=True) for f in self.filters]
 
-    def slide(self, filters=None, *, strides=None, padding=None, dilation=None, extra_first=False) -> list[FilterSums]:
-        """Each filter's sums with some settings changed (ConfigError when the kernel then does not fit)."""
+    def slide(self, *, flip=False, strides=None, padding=None, dilation=None, extra_first=False) -> list[FilterSums]:
+        """Each filter's sums with some settings changed, or the filters flipped (ConfigError when the kernel
+        then does not fit)."""
         strides = self.strides if strides is None else strides
         padding = self.padding if padding is None else padding
         dilation = self.dilation if dilation is None else dilation
         slide = self.input.sums
-        return [slide(f, strides, padding, dilation, extra_first=extra_first) for f in filters or self.filters]
+        return [slide(f, strides, padding, dilation, extra_first=extra_first, flip=flip) for f in self.filters]
 
     def output(self, sums: list[FilterSums], bias, relu: bool, channels=None) -> Matrix:
         """The layer's output from some sums, a bias (None for none) and ReLU or not — summing only some input
@@ -338,10 +349,11 @@ def _odd_same_padding(hw, kernel_size, strides, dilation) -> bool:
     return any(sum(padding_amounts(n, k, s, "same", dd)) % 2 for n, k, s, dd in zip(hw, kernel_size, strides, dilation))
 
 
-def _mistakes(layer: _Layer, odd_split: bool) -> tuple[list[Mistake], set[str]]:
+def _mistakes(layer: _Layer, odd_split: bool, symmetric: bool) -> tuple[list[Mistake], set[str]]:
     """Each mistake's wrong answer from the engine with the mistake applied, and the names this problem is
     meant to catch (a problem is redrawn when one of those gives the right answer by coincidence).
-    ``odd_split``: 'same' padding with an odd number of zeros on some axis."""
+    ``odd_split``: 'same' padding with an odd number of zeros on some axis; ``symmetric``: every kernel is
+    unchanged by a flip."""
     wrong: list[Mistake] = []
     targeted: set[str] = set()
 
@@ -355,9 +367,8 @@ def _mistakes(layer: _Layer, odd_split: bool) -> tuple[list[Mistake], set[str]]:
             targeted.add(name)
 
     strides, padding, dilation = layer.strides, layer.padding, layer.dilation
-    flipped = [tuple(map(flip_kernel, f)) for f in layer.filters]
-    if flipped != layer.filters:
-        alt("flipped-kernel", filters=flipped)
+    if not symmetric:
+        alt("flipped-kernel", flip=True)
     if layer.relu:
         alt("forgot-relu", sums=layer.sums, relu=False)
     if layer.bias is not None and any(layer.bias):
@@ -388,8 +399,8 @@ def _kernel_label(kernel, kernel_size) -> str:
     return f"the {text.pair(kernel_size)} kernel"
 
 
-def _title(X: Matrix, names, kernel_size, filters: int) -> str:
-    shape = text.dims(X.shape)
+def _title(shape: tuple[int, ...], names, kernel_size, filters: int) -> str:
+    shape = text.dims(shape)
     if filters > 1:
         return f"Convolution of a {shape} map with {filters} filters"
     if isinstance(names[0], str):
@@ -402,9 +413,9 @@ def _step(s: tuple[int, int]) -> str:
     return str(s[0]) if s[0] == s[1] else text.pair(s)
 
 
-def _prompt(X: Matrix, names, kernel_size, filters, strides, padding, dilation, bias, relu) -> str:
-    h, w = X.shape[0], X.shape[1]
-    channels = X.shape[2] if X.has_channels else 1
+def _prompt(shape: tuple[int, ...], names, kernel_size, filters, strides, padding, dilation, bias, relu) -> str:
+    h, w = shape[0], shape[1]
+    channels = shape[2] if len(shape) == 3 else 1
     if filters == 1:
         what = f"{_kernel_label(names[0], kernel_size)} K"
     else:
@@ -525,7 +536,7 @@ def _solution(layer: _Layer, names, kernel_size, answer: Matrix) -> list[str]:
     several = len(layer.channels) > 1
     # Per input channel and output cell (row-major), what the window covers, already as terms ("(−3)"; "0" for padding).
     covered = [
-        windows(tuple(tuple(map(_term, row)) for row in g), kernel_size, strides, padding, dilation, fill="0")
+        windows(tuple([tuple(map(_term, row)) for row in g]), kernel_size, strides, padding, dilation, fill="0")
         for g in layer.channels
     ]
     for f, (kernel, sums) in enumerate(zip(layer.filters, layer.sums)):
@@ -538,7 +549,7 @@ def _solution(layer: _Layer, names, kernel_size, answer: Matrix) -> list[str]:
             )
         # Each channel's products at each output cell, "1·1 + 2·0 + 4·0 + 5·(−1)" (with the whole-number weights
         # when K is scaled): the weights go into a template once, the covered cells fill it in.
-        templates = [" + ".join(["%s·" + _term(v * scale) for v in chain.from_iterable(g)]) for g in kernel]
+        templates = ["%s·" + " + %s·".join(map(_term, _weights(g, scale))) for g in kernel]
         products = [[template % cell for cell in cells] for template, cells in zip(templates, covered)]
         # The columns of the "out[i,j] = … = …" lines.
         if several:
@@ -568,6 +579,12 @@ def _solution(layer: _Layer, names, kernel_size, answer: Matrix) -> list[str]:
             prefix = f"Filter {f + 1}: " if filters > 1 else ""
             steps.append(f"{prefix}ReLU, max(0, v), turns the negative values into 0 → {_rows(grid)}.")
     return steps
+
+
+def _weights(grid, scale: int):
+    """A kernel slice's weights row by row, times ``scale`` (whole numbers for a scaled kernel such as a blur)."""
+    weights = chain.from_iterable(grid)
+    return weights if scale == 1 else [v * scale for v in weights]
 
 
 @lru_cache(maxsize=64)
