@@ -6,6 +6,7 @@ internal error in one line too (QUIZGEN_DEBUG=1 shows the traceback).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -15,6 +16,13 @@ from quizgen import __version__
 from quizgen.errors import QuizgenError, UserError
 
 INTERNAL_ERROR = 70
+
+# Making a quiz allocates many small, short-lived tuples while the engine's caches keep thousands of
+# long-lived objects, which every collection of the older generations walks again. Problems are trees (no
+# reference cycles to find), so the collector can run less often: with the youngest generation collected
+# every 10,000 allocations instead of Python's default 700, 100,000 mixed problems take about 5% less time
+# for about 1 MB more memory. Set for the process by the command line only; the library leaves it alone.
+GC_THRESHOLD = 10_000
 
 
 class _Group(click.Group):
@@ -49,6 +57,7 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="quizgen")
 def main() -> None:
     """Randomized CNN-fundamentals exercises with exact, Keras-checked answer keys."""
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 @main.command()

@@ -213,3 +213,24 @@ def test_a_quiz_avoids_repeating_a_problem_when_it_can():
     spec = spec_from_topic("output-size", count=12, seed=3, difficulty="easy")
     ids = [i.problem.id for i in iter_items(spec)]
     assert len(set(ids)) == len(ids)
+
+
+def test_the_command_line_collects_garbage_less_often_and_the_library_does_not(cli):
+    import gc
+
+    from quizgen.cli import GC_THRESHOLD
+
+    default = subprocess.run(
+        [sys.executable, "-c", "import gc; print(gc.get_threshold())"], capture_output=True, text=True, check=True
+    ).stdout
+    library = subprocess.run(
+        [sys.executable, "-c", "import gc, quizgen.make, quizgen.grade; print(gc.get_threshold())"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert library == default  # importing the library changes nothing for the program that imports it
+    before = gc.get_threshold()
+    try:
+        assert cli("topics").exit_code == 0
+        assert gc.get_threshold() == (GC_THRESHOLD, *before[1:])
+    finally:
+        gc.set_threshold(*before)
