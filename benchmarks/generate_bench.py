@@ -12,14 +12,13 @@ draws them (``problem_rng(seed, topic, index)``), after a short warm-up.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from quizgen.problem import Difficulty, problem_to_json  # noqa: E402
+from quizgen.problem import Difficulty, problem_json_text  # noqa: E402
 from quizgen.registry import generate, generators, problem_rng  # noqa: E402
 
 
@@ -42,7 +41,7 @@ def main() -> int:
             gen = time.perf_counter() - start
             start = time.perf_counter()
             for p in problems:
-                json.dumps(problem_to_json(p), ensure_ascii=False)
+                problem_json_text(p)  # as `make --format json` writes it
             enc = time.perf_counter() - start
             total_gen += gen
             total_json += enc

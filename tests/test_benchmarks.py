@@ -26,3 +26,14 @@ def test_quick_benchmark_run_completes(tmp_path, keras_available):
     assert {row["task"] for row in rows} == expected
     assert all(row["median_s"] > 0 and row["cpu_s"] > 0 and row["peak_rss_mb"] > 0 for row in rows)
     assert not list(run.MEMORY.glob("quizgen-bench-*-results-*"))  # results written in memory are removed
+
+
+def test_generation_benchmark_runs():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "generate_bench.py"), "-n", "3", "--topic", "pooling"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()[1:]]
+    assert [r[:2] for r in rows[:3]] == [["pooling", "easy"], ["pooling", "medium"], ["pooling", "hard"]]
+    assert rows[-1][0] == "mean"
