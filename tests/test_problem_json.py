@@ -94,6 +94,26 @@ def test_problem_json_text_matches_for_every_kind_of_param():
     assert json.loads(problem_json_text(p))["params"]["input"] == [[1, -2], [3, "7/2"]]
 
 
+def test_problem_json_text_escapes_text_as_json_does():
+    every = "".join(map(chr, range(0x20))) + '\x7f\u2028\u2029\\"/😀 é × −'
+    p = _problem(3, params={"name": every}, mistakes=[mistake("forgot-bias", 4)])
+    assert problem_json_text(p, {"note": every}) == _dumps(p, {"note": every})
+
+
+@pytest.mark.parametrize("big", [2**64, -(2**70), 10**30])
+def test_integers_beyond_64_bits_are_written_exactly(big):
+    # exact arithmetic has no limit; the fast encoder stops at 64 bits and the standard one takes over
+    p = _problem(big, params={"units": big}, mistakes=[mistake("forgot-bias", Matrix(((big, Fraction(big, 7)),)))])
+    assert problem_json_text(p) == _dumps(p)
+    assert json.loads(problem_json_text(p))["answer"] == big
+
+
+def test_a_float_setting_is_the_same_number():
+    params = {"rate": 1e-05, "momentum": 0.99, "big": 1e16}
+    p = _problem(3, params=params)
+    assert json.loads(problem_json_text(p)) == json.loads(_dumps(p))
+
+
 def test_problem_json_text_rejects_what_json_cannot_hold():
     with pytest.raises(TypeError, match="not JSON-ready"):
         problem_json_text(_problem(3, params={"x": object()}))
