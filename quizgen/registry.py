@@ -12,7 +12,7 @@ import hashlib
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
@@ -213,7 +213,6 @@ class Draw:
     difficulty: Difficulty
     pinned: Mapping[str, Any]
     final_attempt: bool = False
-    reasons: list[str] = field(default_factory=list)
 
     def __call__(self, name: str, make: Callable[[], Any]) -> Any:
         if name in self.pinned:
@@ -224,7 +223,6 @@ class Draw:
         return name in self.pinned
 
     def reject(self, reason: str) -> None:
-        self.reasons.append(reason)
         if not self.final_attempt:
             raise Redraw(reason)
 
